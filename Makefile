@@ -1,0 +1,97 @@
+# Strait — the one build. `make` builds everything into build/; `make test`
+# runs every suite (unit tests under ASan+UBSan); see README.md.
+
+# Debian packages the build and the tests need: the one list.
+DEBIAN_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev \
+	libev-dev libyaml-dev libzstd-dev zlib1g-dev liblz4-dev libsnappy-dev \
+	libsqlite3-dev libssl-dev libcmocka-dev \
+	librdkafka-dev kcat python3 python3-confluent-kafka nodejs npm
+
+CC ?= gcc
+CLANG ?= clang
+BUILD := build
+PROTOCOL_DIR ?= ../shared/kafka-protocol
+
+WARN := -Wall -Wextra -Werror
+BASE_CFLAGS := -std=gnu11 $(WARN) -MMD -MP -I. -D_GNU_SOURCE
+CFLAGS ?= -O2 -g
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+LIBS := -lz -lzstd -llz4 -lsnappy -lm
+TEST_LIBS := -lcmocka
+
+COMMON_SRC := $(wildcard common/*.c common/protocol/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_HELPERS := $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c))
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+COMMON_ASAN_OBJ := $(COMMON_SRC:%.c=$(BUILD)/asan/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
+UNIT_HELPER_OBJ := $(UNIT_HELPERS:%.c=$(BUILD)/asan/%.o)
+
+.PHONY: all deps test unit protocol protocol-check fuzz clean run bench
+
+all: $(BUILD)/libstrait.a unit-build
+
+# Install whatever of DEBIAN_PACKAGES is missing (as root, or through sudo).
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/libstrait.a: $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(BUILD)/asan/libstrait.a: $(COMMON_ASAN_OBJ)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/unit/%.o $(UNIT_HELPER_OBJ) $(BUILD)/asan/libstrait.a
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+unit-build: $(UNIT_BIN)
+
+# Unit tests (ASan+UBSan), then the interop and system suites.
+test: deps
+	@$(MAKE) --no-print-directory -j2 unit-build
+	@bash tests/run.sh $(UNIT_BIN)
+
+unit: unit-build
+	@bash tests/run.sh --unit-only $(UNIT_BIN)
+
+asan ubsan: unit-build
+
+# Regenerate the protocol codec from the schemas (PROTOCOL_DIR).
+protocol:
+	python3 common/protocol/generate.py $(PROTOCOL_DIR) common/protocol
+
+# Fails when the committed generated code differs from what the schemas give.
+protocol-check:
+	@bash tests/protocol_check.sh $(PROTOCOL_DIR)
+
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_FLAGS := -std=gnu11 -I. -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+
+fuzz: $(FUZZ_TARGETS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(LIBS)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
