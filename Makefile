@@ -28,7 +28,7 @@ COMMON_ASAN_OBJ := $(COMMON_SRC:%.c=$(BUILD)/asan/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
 UNIT_HELPER_OBJ := $(UNIT_HELPERS:%.c=$(BUILD)/asan/%.o)
 
-.PHONY: all deps test unit protocol protocol-check fuzz clean run bench
+.PHONY: all deps test unit unit-build asan ubsan protocol protocol-check fuzz fuzz-run clean run bench
 
 all: $(BUILD)/libstrait.a unit-build
 
@@ -80,16 +80,20 @@ protocol:
 
 # Fails when the committed generated code differs from what the schemas give.
 protocol-check:
-	@bash tests/protocol_check.sh $(PROTOCOL_DIR)
+	@bash tests/checks/test_protocol_generated.sh $(PROTOCOL_DIR)
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_FLAGS := -std=gnu11 -I. -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 
 fuzz: $(FUZZ_TARGETS)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) tests/unit/protocol_fill.c
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(LIBS)
+
+# Runs one fuzz target on its seed corpus: make fuzz-run TARGET=fuzz_request SECONDS=600
+fuzz-run: fuzz
+	@bash tests/fuzz/run.sh $(TARGET) $(SECONDS)
 
 clean:
 	rm -rf $(BUILD)
