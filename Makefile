@@ -16,21 +16,25 @@ WARN := -Wall -Wextra -Werror
 BASE_CFLAGS := -std=gnu11 $(WARN) -MMD -MP -I. -D_GNU_SOURCE
 CFLAGS ?= -O2 -g
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-LIBS := -lz -lzstd -llz4 -lsnappy -lm
+LIBS := -lev -lyaml -lz -lzstd -llz4 -lsnappy -lpthread -lm
 TEST_LIBS := -lcmocka
 
 COMMON_SRC := $(wildcard common/*.c common/protocol/*.c)
+BROKER_SRC := $(filter-out broker/main.c,$(wildcard broker/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_HELPERS := $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c))
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 COMMON_ASAN_OBJ := $(COMMON_SRC:%.c=$(BUILD)/asan/%.o)
+BROKER_OBJ := $(BROKER_SRC:%.c=$(BUILD)/obj/%.o)
+BROKER_ASAN_OBJ := $(BROKER_SRC:%.c=$(BUILD)/asan/%.o)
+BINARIES := $(BUILD)/strait-broker
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
 UNIT_HELPER_OBJ := $(UNIT_HELPERS:%.c=$(BUILD)/asan/%.o)
 
 .PHONY: all deps test unit unit-build asan ubsan protocol protocol-check fuzz fuzz-run clean run bench
 
-all: $(BUILD)/libstrait.a unit-build
+all: $(BINARIES) unit-build
 
 # Install whatever of DEBIAN_PACKAGES is missing (as root, or through sudo).
 deps:
@@ -44,11 +48,22 @@ deps:
 
 $(BUILD)/libstrait.a: $(COMMON_OBJ)
 	@mkdir -p $(@D)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/asan/libstrait.a: $(COMMON_ASAN_OBJ)
 	@mkdir -p $(@D)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libstrait-broker.a: $(BROKER_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/asan/libstrait-broker.a: $(BROKER_ASAN_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/strait-broker: $(BUILD)/obj/broker/main.o $(BUILD)/libstrait-broker.a $(BUILD)/libstrait.a
+	$(CC) -o $@ $^ $(LIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -58,7 +73,7 @@ $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -c $< -o $@
 
-$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/unit/%.o $(UNIT_HELPER_OBJ) $(BUILD)/asan/libstrait.a
+$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/unit/%.o $(UNIT_HELPER_OBJ) $(BUILD)/asan/libstrait-broker.a $(BUILD)/asan/libstrait.a
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 

@@ -542,6 +542,19 @@ size_t kp_size(const kp_message *m, const void *obj, int16_t version)
     return e.size;
 }
 
+const kp_field *kp_find_field(const kp_struct *s, const char *name)
+{
+    for (uint32_t i = 0; i < s->field_count; i++)
+        if (strcmp(s->fields[i].name, name) == 0)
+            return &s->fields[i];
+    return NULL;
+}
+
+void kp_set_int(const kp_field *f, void *obj, int64_t value)
+{
+    store_int(f->type, member(obj, f->offset), value);
+}
+
 /* ---- the API table ---------------------------------------------------- */
 
 const kp_api *kp_api_lookup(int16_t api_key)

@@ -116,6 +116,11 @@ size_t kp_size(const kp_message *m, const void *obj, int16_t version);
 
 bool kp_is_flexible(const kp_message *m, int16_t version);
 
+/* The field called name (the schema's spelling) in s, or NULL. */
+const kp_field *kp_find_field(const kp_struct *s, const char *name);
+/* Sets an integer field (int8..int64, bool) of obj. */
+void kp_set_int(const kp_field *f, void *obj, int64_t value);
+
 /* The API table (generated): every API key in the schemas. */
 const kp_api *kp_api_lookup(int16_t api_key);
 extern const kp_api kp_apis[];
