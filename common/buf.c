@@ -25,8 +25,8 @@ int st_buf_reserve(st_buf *b, size_t extra)
 {
     if (b->err)
         return -1;
-    if (extra <= b->cap - b->len)
-        return 0;
+    if (b->data && extra <= b->cap - b->len)
+        return 0; /* (an empty buffer allocates even for 0 bytes: never NULL + 0) */
     if (extra > SIZE_MAX / 2 - b->len) {
         b->err = ST_ERR_NOMEM;
         return -1;
@@ -55,6 +55,8 @@ uint8_t *st_buf_extend(st_buf *b, size_t n)
 
 void st_buf_append(st_buf *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return;
     uint8_t *dst = st_buf_extend(b, n);
     if (dst && n)
         memcpy(dst, p, n);

@@ -47,7 +47,7 @@ typedef struct st_reader {
 static inline void st_reader_init(st_reader *r, const void *data, size_t len)
 {
     r->p = (const uint8_t *)data;
-    r->end = r->p + len;
+    r->end = len ? r->p + len : r->p; /* never NULL + 0 */
     r->err = ST_OK;
 }
 
