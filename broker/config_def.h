@@ -50,6 +50,14 @@ typedef enum config_op {
     CONFIG_OP_SUBTRACT = 3, /* list types only */
 } config_op;
 
+/* One requested change: IncrementalAlterConfigs' (name, op, value), or a
+ * plain SET for CreateTopics and the legacy AlterConfigs. */
+typedef struct config_alteration {
+    const char *name;
+    const char *value; /* NULL for DELETE (and refused for the others) */
+    config_op op;
+} config_alteration;
+
 typedef enum config_importance {
     CONFIG_HIGH,
     CONFIG_MEDIUM,
@@ -121,7 +129,8 @@ typedef struct config_def {
 
 #define CONFIG_SYNONYMS(...) ((const config_synonym[]){__VA_ARGS__, {NULL, 0}})
 
-/* A typed value. s is the normalised text for every type. */
+/* A typed value. s is the text it came from, for every type (normalised
+ * when it came from a config_values). */
 typedef struct config_value {
     bool is_null;
     bool b;    /* BOOLEAN */
@@ -217,7 +226,9 @@ typedef struct config_desc {
     bool is_sensitive;
     config_type type;
     const char *documentation;
-    config_synonym_desc synonyms[CONFIG_MAX_SYNONYMS + 1];
+    /* Each synonym (the setting itself included, as Kafka lists it) once
+     * per source it has a value at, highest priority first. */
+    config_synonym_desc synonyms[2 * CONFIG_MAX_SYNONYMS + 2];
     size_t n_synonyms;
 } config_desc;
 
@@ -233,7 +244,8 @@ typedef struct config_desc_list {
 
 void config_desc_list_init(config_desc_list *l);
 void config_desc_list_free(config_desc_list *l);
-/* A new zeroed entry, or NULL when allocation fails. */
+/* A new zeroed entry (valid until the next add), or NULL when allocation
+ * fails. */
 config_desc *config_desc_list_add(config_desc_list *l);
 /* A copy of s in the list's arena (NULL stays NULL). On allocation failure
  * returns NULL and sets the list's failed flag. */
@@ -241,8 +253,26 @@ const char *config_desc_list_strdup(config_desc_list *l, const char *s);
 /* The entry called name, or NULL. */
 const config_desc *config_desc_list_find(const config_desc_list *l, const char *name);
 
+/* Appends to d's synonyms the values name has in v: the set value with its
+ * source, then the non-null default as DEFAULT (sensitive values hidden).
+ * Strings are copied into l. */
+void config_desc_add_synonym(config_desc_list *l, config_desc *d,
+                             const config_values *v, const char *name);
+
+/* Appends the description of slot index of v, in the manner of a broker
+ * resource: its own value (set or default), the source of the first of its
+ * synonyms (itself when it has none) that has a value, and every synonym's
+ * values by source. ST_ERR_NOMEM when the list could not grow. */
+st_err config_values_describe(const config_values *v, size_t index, config_desc_list *l);
+
 /* ---- Lists (Kafka's LIST type). ---- */
 
+/* list with the items of add (a comma-separated list) that it lacks
+ * appended, in order (IncrementalAlterConfigs APPEND); malloc'd, NULL when
+ * allocation fails. Items of add are trimmed; empty ones are skipped. */
+char *config_list_append(const char *list, const char *add);
+/* list without any item of remove (SUBTRACT); malloc'd or NULL. */
+char *config_list_subtract(const char *list, const char *remove);
 /* The number of items in a normalised list ("" has none). */
 size_t config_list_count(const char *list);
 /* Whether a normalised list holds item. */
