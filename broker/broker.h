@@ -39,6 +39,7 @@ typedef struct broker {
     connection_set connections;
     bool clean_start;     /* the last stop was clean: logs were not rescanned */
     bool shutting_down;
+    double shutdown_started; /* loop time when draining began */
     ev_signal sigterm;
     ev_signal sigint;
     ev_timer retention_timer;

@@ -317,6 +317,11 @@ bool connection_is_open(const connection *c)
     return c->open;
 }
 
+bool connection_busy(const connection *c)
+{
+    return c->open && (c->in_flight || c->out_head != NULL);
+}
+
 const char *connection_peer(const connection *c)
 {
     return c->peer;

@@ -50,6 +50,8 @@ void connection_finish(connection *c);
 void connection_close(connection *c, const char *reason);
 
 bool connection_is_open(const connection *c);
+/* Whether a request is being handled or a response is still being sent. */
+bool connection_busy(const connection *c);
 const char *connection_peer(const connection *c);
 uint64_t connection_id(const connection *c);
 

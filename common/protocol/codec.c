@@ -363,6 +363,7 @@ typedef struct encoder {
     size_t size;
     int16_t version;
     bool flexible;
+    const kp_records_writer *records;
 } encoder;
 
 static void put_int(encoder *e, kp_type t, int64_t v)
@@ -414,10 +415,12 @@ static void put_slice(encoder *e, const kp_field *f, st_slice v)
     }
     if (v.len <= 0)
         return;
-    if (e->out)
-        st_buf_append(e->out, v.ptr, (size_t)v.len);
-    else
+    if (!e->out)
         e->size += (size_t)v.len;
+    else if (f->type == KP_RECORDS && e->records)
+        e->records->write(e->records->ctx, v, e->out);
+    else
+        st_buf_append(e->out, v.ptr, (size_t)v.len);
 }
 
 static void encode_struct(encoder *e, const kp_struct *s, const void *obj);
@@ -476,7 +479,7 @@ static void encode_field(encoder *e, const kp_field *f, const void *obj)
 
 static size_t field_size(const encoder *e, const kp_field *f, const void *obj)
 {
-    encoder counter = {NULL, 0, e->version, e->flexible};
+    encoder counter = {NULL, 0, e->version, e->flexible, NULL};
     encode_field(&counter, f, obj);
     return counter.size;
 }
@@ -524,20 +527,26 @@ static void encode_struct(encoder *e, const kp_struct *s, const void *obj)
         encode_tagged(e, s, obj);
 }
 
-st_err kp_encode(const kp_message *m, const void *obj, int16_t version, st_buf *out)
+st_err kp_encode_with(const kp_message *m, const void *obj, int16_t version, st_buf *out,
+                      const kp_records_writer *records)
 {
     if (!kp_in(m->valid, version)) {
         out->err = out->err ? out->err : ST_ERR_UNSUPPORTED;
         return out->err;
     }
-    encoder e = {out, 0, version, kp_is_flexible(m, version)};
+    encoder e = {out, 0, version, kp_is_flexible(m, version), records};
     encode_struct(&e, m->root, obj);
     return out->err;
 }
 
+st_err kp_encode(const kp_message *m, const void *obj, int16_t version, st_buf *out)
+{
+    return kp_encode_with(m, obj, version, out, NULL);
+}
+
 size_t kp_size(const kp_message *m, const void *obj, int16_t version)
 {
-    encoder e = {NULL, 0, version, kp_is_flexible(m, version)};
+    encoder e = {NULL, 0, version, kp_is_flexible(m, version), NULL};
     encode_struct(&e, m->root, obj);
     return e.size;
 }

@@ -111,6 +111,18 @@ st_err kp_decode(const kp_message *m, void *obj, int16_t version, st_reader *r,
  * version outside the message's range, ST_ERR_TOO_LARGE for a string over
  * 32767 bytes in a classic encoding). */
 st_err kp_encode(const kp_message *m, const void *obj, int16_t version, st_buf *out);
+/* A records field whose bytes are not in memory (the broker's fetch path
+ * sends them from segment files): after the length prefix, write() is called
+ * with the field's slice instead of the bytes being appended; it must make
+ * the output account for exactly records.len bytes (e.g. as a file splice). */
+typedef struct kp_records_writer {
+    void (*write)(void *ctx, st_slice records, st_buf *out);
+    void *ctx;
+} kp_records_writer;
+
+st_err kp_encode_with(const kp_message *m, const void *obj, int16_t version, st_buf *out,
+                      const kp_records_writer *records);
+
 /* The exact number of bytes kp_encode would append. */
 size_t kp_size(const kp_message *m, const void *obj, int16_t version);
 

@@ -49,11 +49,11 @@ static size_t begin_frame(st_buf *out)
     return at;
 }
 
-static st_err end_frame(st_buf *out, size_t at)
+static st_err end_frame(st_buf *out, size_t at, size_t outside)
 {
     if (out->err)
         return out->err;
-    size_t size = out->len - at - 4;
+    size_t size = out->len - at - 4 + outside;
     if (size > INT32_MAX)
         return out->err = ST_ERR_TOO_LARGE;
     st_put_i32(out->data + at, (int32_t)size);
@@ -69,7 +69,7 @@ st_err kp_request_encode(const kp_request_header *header, const void *body, st_b
     size_t at = begin_frame(out);
     kp_encode(&kp_request_header_message, header, kp_request_header_version(key, version), out);
     kp_encode(api->request, body, version, out);
-    return end_frame(out, at);
+    return end_frame(out, at, 0);
 }
 
 st_err kp_response_decode(int16_t api_key, int16_t api_version, void *body,
@@ -97,6 +97,13 @@ st_err kp_response_decode(int16_t api_key, int16_t api_version, void *body,
 st_err kp_response_encode(int16_t api_key, int16_t api_version, int32_t correlation_id,
                           const void *body, st_buf *out)
 {
+    return kp_response_encode_with(api_key, api_version, correlation_id, body, out, NULL, 0);
+}
+
+st_err kp_response_encode_with(int16_t api_key, int16_t api_version, int32_t correlation_id,
+                               const void *body, st_buf *out, const kp_records_writer *records,
+                               size_t records_outside)
+{
     const kp_api *api = kp_api_lookup(api_key);
     if (!api || !kp_in(api->valid, api_version))
         return out->err = ST_ERR_UNSUPPORTED;
@@ -104,6 +111,6 @@ st_err kp_response_encode(int16_t api_key, int16_t api_version, int32_t correlat
     kp_response_header header = {correlation_id};
     kp_encode(&kp_response_header_message, &header, kp_response_header_version(api_key, api_version),
               out);
-    kp_encode(api->response, body, api_version, out);
-    return end_frame(out, at);
+    kp_encode_with(api->response, body, api_version, out, records);
+    return end_frame(out, at, records_outside);
 }

@@ -36,5 +36,10 @@ st_err kp_response_decode(int16_t api_key, int16_t api_version, void *body,
 /* Appends size prefix + response header + body. */
 st_err kp_response_encode(int16_t api_key, int16_t api_version, int32_t correlation_id,
                           const void *body, st_buf *out);
+/* The same with records fields written by a kp_records_writer; the size
+ * prefix counts the records bytes the writer accounts for outside out. */
+st_err kp_response_encode_with(int16_t api_key, int16_t api_version, int32_t correlation_id,
+                               const void *body, st_buf *out, const kp_records_writer *records,
+                               size_t records_outside);
 
 #endif

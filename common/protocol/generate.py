@@ -98,12 +98,21 @@ def parse_int_default(text):
     return int(text, 0)
 
 
+def struct_c_name(msg_name, name):
+    """kp_<message>_<type>; a type named after its message ("MetadataResponseTopic"
+    in MetadataResponse) is not repeated: kp_metadata_response_topic."""
+    if name == msg_name:
+        return "kp_%s" % snake(msg_name)
+    if name.startswith(msg_name) and len(name) > len(msg_name):
+        name = name[len(msg_name):]
+    return "kp_%s_%s" % (snake(msg_name), snake(name))
+
+
 class Struct:
     def __init__(self, msg, name, fields_json):
         self.msg = msg
         self.name = name
-        self.c_name = "kp_%s_%s" % (snake(msg.name), snake(name)) if name != msg.name \
-            else "kp_%s" % snake(msg.name)
+        self.c_name = struct_c_name(msg.name, name)
         self.fields_json = fields_json
         self.fields = []
 
@@ -126,6 +135,8 @@ class Message:
         if name in self.by_name:
             return self.by_name[name]
         st = Struct(self, name, fields_json)
+        if any(other.c_name == st.c_name for other in self.by_name.values()):
+            raise SystemExit("%s: two structs would be named %s" % (self.name, st.c_name))
         self.by_name[name] = st
         for fj in fields_json:
             st.fields.append(self.build_field(st, fj))

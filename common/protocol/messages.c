@@ -1561,28 +1561,28 @@ const kp_struct kp_describe_topic_partitions_request_desc = {"DescribeTopicParti
 
 const kp_message kp_describe_topic_partitions_request_message = {"DescribeTopicPartitionsRequest", 75, {0, 0}, {0, 32767}, &kp_describe_topic_partitions_request_desc};
 
-static const kp_field kp_describe_topic_partitions_response_describe_topic_partitions_response_partition_fields[] = {
-    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, error_code)},
-    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, partition_index)},
-    {.name = "LeaderId", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, leader_id)},
-    {.name = "LeaderEpoch", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, leader_epoch), .default_int = -1LL},
-    {.name = "ReplicaNodes", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, replica_nodes), .count_offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, replica_nodes_count)},
-    {.name = "IsrNodes", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, isr_nodes), .count_offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, isr_nodes_count)},
-    {.name = "EligibleLeaderReplicas", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {0, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, eligible_leader_replicas), .count_offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, eligible_leader_replicas_count), .default_null = true},
-    {.name = "LastKnownElr", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {0, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, last_known_elr), .count_offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, last_known_elr_count), .default_null = true},
-    {.name = "OfflineReplicas", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, offline_replicas), .count_offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, offline_replicas_count)},
+static const kp_field kp_describe_topic_partitions_response_partition_fields[] = {
+    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_partition, error_code)},
+    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_partition, partition_index)},
+    {.name = "LeaderId", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_partition, leader_id)},
+    {.name = "LeaderEpoch", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_partition, leader_epoch), .default_int = -1LL},
+    {.name = "ReplicaNodes", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_partition, replica_nodes), .count_offset = offsetof(kp_describe_topic_partitions_response_partition, replica_nodes_count)},
+    {.name = "IsrNodes", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_partition, isr_nodes), .count_offset = offsetof(kp_describe_topic_partitions_response_partition, isr_nodes_count)},
+    {.name = "EligibleLeaderReplicas", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {0, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_partition, eligible_leader_replicas), .count_offset = offsetof(kp_describe_topic_partitions_response_partition, eligible_leader_replicas_count), .default_null = true},
+    {.name = "LastKnownElr", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {0, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_partition, last_known_elr), .count_offset = offsetof(kp_describe_topic_partitions_response_partition, last_known_elr_count), .default_null = true},
+    {.name = "OfflineReplicas", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_partition, offline_replicas), .count_offset = offsetof(kp_describe_topic_partitions_response_partition, offline_replicas_count)},
 };
-const kp_struct kp_describe_topic_partitions_response_describe_topic_partitions_response_partition_desc = {"DescribeTopicPartitionsResponsePartition", sizeof(kp_describe_topic_partitions_response_describe_topic_partitions_response_partition), 9, kp_describe_topic_partitions_response_describe_topic_partitions_response_partition_fields};
+const kp_struct kp_describe_topic_partitions_response_partition_desc = {"DescribeTopicPartitionsResponsePartition", sizeof(kp_describe_topic_partitions_response_partition), 9, kp_describe_topic_partitions_response_partition_fields};
 
-static const kp_field kp_describe_topic_partitions_response_describe_topic_partitions_response_topic_fields[] = {
-    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_topic, error_code)},
-    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {0, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_topic, name), .default_str = ""},
-    {.name = "TopicId", .type = KP_UUID, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_topic, topic_id)},
-    {.name = "IsInternal", .type = KP_BOOL, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_topic, is_internal), .default_int = 0LL},
-    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_topic, partitions), .count_offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_topic, partitions_count), .sub = &kp_describe_topic_partitions_response_describe_topic_partitions_response_partition_desc},
-    {.name = "TopicAuthorizedOperations", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_describe_topic_partitions_response_topic, topic_authorized_operations), .default_int = -2147483648LL},
+static const kp_field kp_describe_topic_partitions_response_topic_fields[] = {
+    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_topic, error_code)},
+    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {0, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_topic, name), .default_str = ""},
+    {.name = "TopicId", .type = KP_UUID, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_topic, topic_id)},
+    {.name = "IsInternal", .type = KP_BOOL, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_topic, is_internal), .default_int = 0LL},
+    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_topic, partitions), .count_offset = offsetof(kp_describe_topic_partitions_response_topic, partitions_count), .sub = &kp_describe_topic_partitions_response_partition_desc},
+    {.name = "TopicAuthorizedOperations", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_topic, topic_authorized_operations), .default_int = -2147483648LL},
 };
-const kp_struct kp_describe_topic_partitions_response_describe_topic_partitions_response_topic_desc = {"DescribeTopicPartitionsResponseTopic", sizeof(kp_describe_topic_partitions_response_describe_topic_partitions_response_topic), 6, kp_describe_topic_partitions_response_describe_topic_partitions_response_topic_fields};
+const kp_struct kp_describe_topic_partitions_response_topic_desc = {"DescribeTopicPartitionsResponseTopic", sizeof(kp_describe_topic_partitions_response_topic), 6, kp_describe_topic_partitions_response_topic_fields};
 
 static const kp_field kp_describe_topic_partitions_response_cursor_fields[] = {
     {.name = "TopicName", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response_cursor, topic_name), .default_str = ""},
@@ -1592,7 +1592,7 @@ const kp_struct kp_describe_topic_partitions_response_cursor_desc = {"Cursor", s
 
 static const kp_field kp_describe_topic_partitions_response_fields[] = {
     {.name = "ThrottleTimeMs", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response, throttle_time_ms)},
-    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response, topics), .count_offset = offsetof(kp_describe_topic_partitions_response, topics_count), .sub = &kp_describe_topic_partitions_response_describe_topic_partitions_response_topic_desc},
+    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response, topics), .count_offset = offsetof(kp_describe_topic_partitions_response, topics_count), .sub = &kp_describe_topic_partitions_response_topic_desc},
     {.name = "NextCursor", .type = KP_STRUCT, .is_array = false, .is_pointer = true, .versions = {0, 0}, .nullable = {0, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {0, 32767}, .offset = offsetof(kp_describe_topic_partitions_response, next_cursor), .sub = &kp_describe_topic_partitions_response_cursor_desc, .default_null = true},
 };
 const kp_struct kp_describe_topic_partitions_response_desc = {"DescribeTopicPartitionsResponse", sizeof(kp_describe_topic_partitions_response), 3, kp_describe_topic_partitions_response_fields};
@@ -2219,11 +2219,11 @@ const kp_struct kp_initialize_share_group_state_response_desc = {"InitializeShar
 
 const kp_message kp_initialize_share_group_state_response_message = {"InitializeShareGroupStateResponse", 83, {0, 0}, {0, 32767}, &kp_initialize_share_group_state_response_desc};
 
-static const kp_field kp_join_group_request_join_group_request_protocol_fields[] = {
-    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_request_join_group_request_protocol, name), .default_str = ""},
-    {.name = "Metadata", .type = KP_BYTES, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_request_join_group_request_protocol, metadata)},
+static const kp_field kp_join_group_request_protocol_fields[] = {
+    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_request_protocol, name), .default_str = ""},
+    {.name = "Metadata", .type = KP_BYTES, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_request_protocol, metadata)},
 };
-const kp_struct kp_join_group_request_join_group_request_protocol_desc = {"JoinGroupRequestProtocol", sizeof(kp_join_group_request_join_group_request_protocol), 2, kp_join_group_request_join_group_request_protocol_fields};
+const kp_struct kp_join_group_request_protocol_desc = {"JoinGroupRequestProtocol", sizeof(kp_join_group_request_protocol), 2, kp_join_group_request_protocol_fields};
 
 static const kp_field kp_join_group_request_fields[] = {
     {.name = "GroupId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_request, group_id), .default_str = ""},
@@ -2232,19 +2232,19 @@ static const kp_field kp_join_group_request_fields[] = {
     {.name = "MemberId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_request, member_id), .default_str = ""},
     {.name = "GroupInstanceId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {5, 9}, .nullable = {5, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_request, group_instance_id), .default_str = NULL},
     {.name = "ProtocolType", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_request, protocol_type), .default_str = ""},
-    {.name = "Protocols", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_request, protocols), .count_offset = offsetof(kp_join_group_request, protocols_count), .sub = &kp_join_group_request_join_group_request_protocol_desc},
+    {.name = "Protocols", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_request, protocols), .count_offset = offsetof(kp_join_group_request, protocols_count), .sub = &kp_join_group_request_protocol_desc},
     {.name = "Reason", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {8, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_request, reason), .default_str = NULL},
 };
 const kp_struct kp_join_group_request_desc = {"JoinGroupRequest", sizeof(kp_join_group_request), 8, kp_join_group_request_fields};
 
 const kp_message kp_join_group_request_message = {"JoinGroupRequest", 11, {0, 9}, {6, 32767}, &kp_join_group_request_desc};
 
-static const kp_field kp_join_group_response_join_group_response_member_fields[] = {
-    {.name = "MemberId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_response_join_group_response_member, member_id), .default_str = ""},
-    {.name = "GroupInstanceId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {5, 9}, .nullable = {5, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_response_join_group_response_member, group_instance_id), .default_str = NULL},
-    {.name = "Metadata", .type = KP_BYTES, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_response_join_group_response_member, metadata)},
+static const kp_field kp_join_group_response_member_fields[] = {
+    {.name = "MemberId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_response_member, member_id), .default_str = ""},
+    {.name = "GroupInstanceId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {5, 9}, .nullable = {5, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_response_member, group_instance_id), .default_str = NULL},
+    {.name = "Metadata", .type = KP_BYTES, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_response_member, metadata)},
 };
-const kp_struct kp_join_group_response_join_group_response_member_desc = {"JoinGroupResponseMember", sizeof(kp_join_group_response_join_group_response_member), 3, kp_join_group_response_join_group_response_member_fields};
+const kp_struct kp_join_group_response_member_desc = {"JoinGroupResponseMember", sizeof(kp_join_group_response_member), 3, kp_join_group_response_member_fields};
 
 static const kp_field kp_join_group_response_fields[] = {
     {.name = "ThrottleTimeMs", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {2, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_response, throttle_time_ms)},
@@ -2255,7 +2255,7 @@ static const kp_field kp_join_group_response_fields[] = {
     {.name = "Leader", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_response, leader), .default_str = ""},
     {.name = "SkipAssignment", .type = KP_BOOL, .is_array = false, .is_pointer = false, .versions = {9, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_response, skip_assignment), .default_int = 0LL},
     {.name = "MemberId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_response, member_id), .default_str = ""},
-    {.name = "Members", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_response, members), .count_offset = offsetof(kp_join_group_response, members_count), .sub = &kp_join_group_response_join_group_response_member_desc},
+    {.name = "Members", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_join_group_response, members), .count_offset = offsetof(kp_join_group_response, members_count), .sub = &kp_join_group_response_member_desc},
 };
 const kp_struct kp_join_group_response_desc = {"JoinGroupResponse", sizeof(kp_join_group_response), 9, kp_join_group_response_fields};
 
@@ -2538,14 +2538,14 @@ const kp_struct kp_list_transactions_response_desc = {"ListTransactionsResponse"
 
 const kp_message kp_list_transactions_response_message = {"ListTransactionsResponse", 66, {0, 1}, {0, 32767}, &kp_list_transactions_response_desc};
 
-static const kp_field kp_metadata_request_metadata_request_topic_fields[] = {
-    {.name = "TopicId", .type = KP_UUID, .is_array = false, .is_pointer = false, .versions = {10, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_request_metadata_request_topic, topic_id)},
-    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {10, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_request_metadata_request_topic, name), .default_str = ""},
+static const kp_field kp_metadata_request_topic_fields[] = {
+    {.name = "TopicId", .type = KP_UUID, .is_array = false, .is_pointer = false, .versions = {10, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_request_topic, topic_id)},
+    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {10, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_request_topic, name), .default_str = ""},
 };
-const kp_struct kp_metadata_request_metadata_request_topic_desc = {"MetadataRequestTopic", sizeof(kp_metadata_request_metadata_request_topic), 2, kp_metadata_request_metadata_request_topic_fields};
+const kp_struct kp_metadata_request_topic_desc = {"MetadataRequestTopic", sizeof(kp_metadata_request_topic), 2, kp_metadata_request_topic_fields};
 
 static const kp_field kp_metadata_request_fields[] = {
-    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_request, topics), .count_offset = offsetof(kp_metadata_request, topics_count), .sub = &kp_metadata_request_metadata_request_topic_desc},
+    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_request, topics), .count_offset = offsetof(kp_metadata_request, topics_count), .sub = &kp_metadata_request_topic_desc},
     {.name = "AllowAutoTopicCreation", .type = KP_BOOL, .is_array = false, .is_pointer = false, .versions = {4, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_request, allow_auto_topic_creation), .default_int = 1LL},
     {.name = "IncludeClusterAuthorizedOperations", .type = KP_BOOL, .is_array = false, .is_pointer = false, .versions = {8, 10}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_request, include_cluster_authorized_operations)},
     {.name = "IncludeTopicAuthorizedOperations", .type = KP_BOOL, .is_array = false, .is_pointer = false, .versions = {8, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_request, include_topic_authorized_operations)},
@@ -2554,41 +2554,41 @@ const kp_struct kp_metadata_request_desc = {"MetadataRequest", sizeof(kp_metadat
 
 const kp_message kp_metadata_request_message = {"MetadataRequest", 3, {0, 12}, {9, 32767}, &kp_metadata_request_desc};
 
-static const kp_field kp_metadata_response_metadata_response_broker_fields[] = {
-    {.name = "NodeId", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_broker, node_id)},
-    {.name = "Host", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_broker, host), .default_str = ""},
-    {.name = "Port", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_broker, port)},
-    {.name = "Rack", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {1, 12}, .nullable = {1, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_broker, rack), .default_str = NULL},
+static const kp_field kp_metadata_response_broker_fields[] = {
+    {.name = "NodeId", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_broker, node_id)},
+    {.name = "Host", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_broker, host), .default_str = ""},
+    {.name = "Port", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_broker, port)},
+    {.name = "Rack", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {1, 12}, .nullable = {1, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_broker, rack), .default_str = NULL},
 };
-const kp_struct kp_metadata_response_metadata_response_broker_desc = {"MetadataResponseBroker", sizeof(kp_metadata_response_metadata_response_broker), 4, kp_metadata_response_metadata_response_broker_fields};
+const kp_struct kp_metadata_response_broker_desc = {"MetadataResponseBroker", sizeof(kp_metadata_response_broker), 4, kp_metadata_response_broker_fields};
 
-static const kp_field kp_metadata_response_metadata_response_partition_fields[] = {
-    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_partition, error_code)},
-    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_partition, partition_index)},
-    {.name = "LeaderId", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_partition, leader_id)},
-    {.name = "LeaderEpoch", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {7, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_partition, leader_epoch), .default_int = -1LL},
-    {.name = "ReplicaNodes", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_partition, replica_nodes), .count_offset = offsetof(kp_metadata_response_metadata_response_partition, replica_nodes_count)},
-    {.name = "IsrNodes", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_partition, isr_nodes), .count_offset = offsetof(kp_metadata_response_metadata_response_partition, isr_nodes_count)},
-    {.name = "OfflineReplicas", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {5, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_partition, offline_replicas), .count_offset = offsetof(kp_metadata_response_metadata_response_partition, offline_replicas_count)},
+static const kp_field kp_metadata_response_partition_fields[] = {
+    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_partition, error_code)},
+    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_partition, partition_index)},
+    {.name = "LeaderId", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_partition, leader_id)},
+    {.name = "LeaderEpoch", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {7, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_partition, leader_epoch), .default_int = -1LL},
+    {.name = "ReplicaNodes", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_partition, replica_nodes), .count_offset = offsetof(kp_metadata_response_partition, replica_nodes_count)},
+    {.name = "IsrNodes", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_partition, isr_nodes), .count_offset = offsetof(kp_metadata_response_partition, isr_nodes_count)},
+    {.name = "OfflineReplicas", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {5, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_partition, offline_replicas), .count_offset = offsetof(kp_metadata_response_partition, offline_replicas_count)},
 };
-const kp_struct kp_metadata_response_metadata_response_partition_desc = {"MetadataResponsePartition", sizeof(kp_metadata_response_metadata_response_partition), 7, kp_metadata_response_metadata_response_partition_fields};
+const kp_struct kp_metadata_response_partition_desc = {"MetadataResponsePartition", sizeof(kp_metadata_response_partition), 7, kp_metadata_response_partition_fields};
 
-static const kp_field kp_metadata_response_metadata_response_topic_fields[] = {
-    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_topic, error_code)},
-    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {12, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_topic, name), .default_str = ""},
-    {.name = "TopicId", .type = KP_UUID, .is_array = false, .is_pointer = false, .versions = {10, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_topic, topic_id)},
-    {.name = "IsInternal", .type = KP_BOOL, .is_array = false, .is_pointer = false, .versions = {1, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_topic, is_internal), .default_int = 0LL},
-    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_topic, partitions), .count_offset = offsetof(kp_metadata_response_metadata_response_topic, partitions_count), .sub = &kp_metadata_response_metadata_response_partition_desc},
-    {.name = "TopicAuthorizedOperations", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {8, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_metadata_response_topic, topic_authorized_operations), .default_int = -2147483648LL},
+static const kp_field kp_metadata_response_topic_fields[] = {
+    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_topic, error_code)},
+    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 12}, .nullable = {12, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_topic, name), .default_str = ""},
+    {.name = "TopicId", .type = KP_UUID, .is_array = false, .is_pointer = false, .versions = {10, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_topic, topic_id)},
+    {.name = "IsInternal", .type = KP_BOOL, .is_array = false, .is_pointer = false, .versions = {1, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_topic, is_internal), .default_int = 0LL},
+    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_topic, partitions), .count_offset = offsetof(kp_metadata_response_topic, partitions_count), .sub = &kp_metadata_response_partition_desc},
+    {.name = "TopicAuthorizedOperations", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {8, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response_topic, topic_authorized_operations), .default_int = -2147483648LL},
 };
-const kp_struct kp_metadata_response_metadata_response_topic_desc = {"MetadataResponseTopic", sizeof(kp_metadata_response_metadata_response_topic), 6, kp_metadata_response_metadata_response_topic_fields};
+const kp_struct kp_metadata_response_topic_desc = {"MetadataResponseTopic", sizeof(kp_metadata_response_topic), 6, kp_metadata_response_topic_fields};
 
 static const kp_field kp_metadata_response_fields[] = {
     {.name = "ThrottleTimeMs", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {3, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response, throttle_time_ms)},
-    {.name = "Brokers", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response, brokers), .count_offset = offsetof(kp_metadata_response, brokers_count), .sub = &kp_metadata_response_metadata_response_broker_desc},
+    {.name = "Brokers", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response, brokers), .count_offset = offsetof(kp_metadata_response, brokers_count), .sub = &kp_metadata_response_broker_desc},
     {.name = "ClusterId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {2, 12}, .nullable = {2, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response, cluster_id), .default_str = NULL},
     {.name = "ControllerId", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {1, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response, controller_id), .default_int = -1LL},
-    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response, topics), .count_offset = offsetof(kp_metadata_response, topics_count), .sub = &kp_metadata_response_metadata_response_topic_desc},
+    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 12}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response, topics), .count_offset = offsetof(kp_metadata_response, topics_count), .sub = &kp_metadata_response_topic_desc},
     {.name = "ClusterAuthorizedOperations", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {8, 10}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {9, 32767}, .offset = offsetof(kp_metadata_response, cluster_authorized_operations), .default_int = -2147483648LL},
 };
 const kp_struct kp_metadata_response_desc = {"MetadataResponse", sizeof(kp_metadata_response), 6, kp_metadata_response_fields};
@@ -2604,20 +2604,20 @@ const kp_struct kp_offset_commit_key_desc = {"OffsetCommitKey", sizeof(kp_offset
 
 const kp_message kp_offset_commit_key_message = {"OffsetCommitKey", -1, {0, 1}, {1, 0}, &kp_offset_commit_key_desc};
 
-static const kp_field kp_offset_commit_request_offset_commit_request_partition_fields[] = {
-    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request_offset_commit_request_partition, partition_index)},
-    {.name = "CommittedOffset", .type = KP_INT64, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request_offset_commit_request_partition, committed_offset)},
-    {.name = "CommittedLeaderEpoch", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {6, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request_offset_commit_request_partition, committed_leader_epoch), .default_int = -1LL},
-    {.name = "CommitTimestamp", .type = KP_INT64, .is_array = false, .is_pointer = false, .versions = {1, 1}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request_offset_commit_request_partition, commit_timestamp), .default_int = -1LL},
-    {.name = "CommittedMetadata", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {0, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request_offset_commit_request_partition, committed_metadata), .default_str = ""},
+static const kp_field kp_offset_commit_request_partition_fields[] = {
+    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request_partition, partition_index)},
+    {.name = "CommittedOffset", .type = KP_INT64, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request_partition, committed_offset)},
+    {.name = "CommittedLeaderEpoch", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {6, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request_partition, committed_leader_epoch), .default_int = -1LL},
+    {.name = "CommitTimestamp", .type = KP_INT64, .is_array = false, .is_pointer = false, .versions = {1, 1}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request_partition, commit_timestamp), .default_int = -1LL},
+    {.name = "CommittedMetadata", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {0, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request_partition, committed_metadata), .default_str = ""},
 };
-const kp_struct kp_offset_commit_request_offset_commit_request_partition_desc = {"OffsetCommitRequestPartition", sizeof(kp_offset_commit_request_offset_commit_request_partition), 5, kp_offset_commit_request_offset_commit_request_partition_fields};
+const kp_struct kp_offset_commit_request_partition_desc = {"OffsetCommitRequestPartition", sizeof(kp_offset_commit_request_partition), 5, kp_offset_commit_request_partition_fields};
 
-static const kp_field kp_offset_commit_request_offset_commit_request_topic_fields[] = {
-    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request_offset_commit_request_topic, name), .default_str = ""},
-    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request_offset_commit_request_topic, partitions), .count_offset = offsetof(kp_offset_commit_request_offset_commit_request_topic, partitions_count), .sub = &kp_offset_commit_request_offset_commit_request_partition_desc},
+static const kp_field kp_offset_commit_request_topic_fields[] = {
+    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request_topic, name), .default_str = ""},
+    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request_topic, partitions), .count_offset = offsetof(kp_offset_commit_request_topic, partitions_count), .sub = &kp_offset_commit_request_partition_desc},
 };
-const kp_struct kp_offset_commit_request_offset_commit_request_topic_desc = {"OffsetCommitRequestTopic", sizeof(kp_offset_commit_request_offset_commit_request_topic), 2, kp_offset_commit_request_offset_commit_request_topic_fields};
+const kp_struct kp_offset_commit_request_topic_desc = {"OffsetCommitRequestTopic", sizeof(kp_offset_commit_request_topic), 2, kp_offset_commit_request_topic_fields};
 
 static const kp_field kp_offset_commit_request_fields[] = {
     {.name = "GroupId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request, group_id), .default_str = ""},
@@ -2625,27 +2625,27 @@ static const kp_field kp_offset_commit_request_fields[] = {
     {.name = "MemberId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {1, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request, member_id), .default_str = ""},
     {.name = "GroupInstanceId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {7, 9}, .nullable = {7, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request, group_instance_id), .default_str = NULL},
     {.name = "RetentionTimeMs", .type = KP_INT64, .is_array = false, .is_pointer = false, .versions = {2, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request, retention_time_ms), .default_int = -1LL},
-    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request, topics), .count_offset = offsetof(kp_offset_commit_request, topics_count), .sub = &kp_offset_commit_request_offset_commit_request_topic_desc},
+    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_request, topics), .count_offset = offsetof(kp_offset_commit_request, topics_count), .sub = &kp_offset_commit_request_topic_desc},
 };
 const kp_struct kp_offset_commit_request_desc = {"OffsetCommitRequest", sizeof(kp_offset_commit_request), 6, kp_offset_commit_request_fields};
 
 const kp_message kp_offset_commit_request_message = {"OffsetCommitRequest", 8, {0, 9}, {8, 32767}, &kp_offset_commit_request_desc};
 
-static const kp_field kp_offset_commit_response_offset_commit_response_partition_fields[] = {
-    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_response_offset_commit_response_partition, partition_index)},
-    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_response_offset_commit_response_partition, error_code)},
+static const kp_field kp_offset_commit_response_partition_fields[] = {
+    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_response_partition, partition_index)},
+    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_response_partition, error_code)},
 };
-const kp_struct kp_offset_commit_response_offset_commit_response_partition_desc = {"OffsetCommitResponsePartition", sizeof(kp_offset_commit_response_offset_commit_response_partition), 2, kp_offset_commit_response_offset_commit_response_partition_fields};
+const kp_struct kp_offset_commit_response_partition_desc = {"OffsetCommitResponsePartition", sizeof(kp_offset_commit_response_partition), 2, kp_offset_commit_response_partition_fields};
 
-static const kp_field kp_offset_commit_response_offset_commit_response_topic_fields[] = {
-    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_response_offset_commit_response_topic, name), .default_str = ""},
-    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_response_offset_commit_response_topic, partitions), .count_offset = offsetof(kp_offset_commit_response_offset_commit_response_topic, partitions_count), .sub = &kp_offset_commit_response_offset_commit_response_partition_desc},
+static const kp_field kp_offset_commit_response_topic_fields[] = {
+    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_response_topic, name), .default_str = ""},
+    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_response_topic, partitions), .count_offset = offsetof(kp_offset_commit_response_topic, partitions_count), .sub = &kp_offset_commit_response_partition_desc},
 };
-const kp_struct kp_offset_commit_response_offset_commit_response_topic_desc = {"OffsetCommitResponseTopic", sizeof(kp_offset_commit_response_offset_commit_response_topic), 2, kp_offset_commit_response_offset_commit_response_topic_fields};
+const kp_struct kp_offset_commit_response_topic_desc = {"OffsetCommitResponseTopic", sizeof(kp_offset_commit_response_topic), 2, kp_offset_commit_response_topic_fields};
 
 static const kp_field kp_offset_commit_response_fields[] = {
     {.name = "ThrottleTimeMs", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {3, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_response, throttle_time_ms)},
-    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_response, topics), .count_offset = offsetof(kp_offset_commit_response, topics_count), .sub = &kp_offset_commit_response_offset_commit_response_topic_desc},
+    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {8, 32767}, .offset = offsetof(kp_offset_commit_response, topics), .count_offset = offsetof(kp_offset_commit_response, topics_count), .sub = &kp_offset_commit_response_topic_desc},
 };
 const kp_struct kp_offset_commit_response_desc = {"OffsetCommitResponse", sizeof(kp_offset_commit_response), 2, kp_offset_commit_response_fields};
 
@@ -2662,118 +2662,118 @@ const kp_struct kp_offset_commit_value_desc = {"OffsetCommitValue", sizeof(kp_of
 
 const kp_message kp_offset_commit_value_message = {"OffsetCommitValue", -1, {0, 4}, {4, 32767}, &kp_offset_commit_value_desc};
 
-static const kp_field kp_offset_delete_request_offset_delete_request_partition_fields[] = {
-    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_request_offset_delete_request_partition, partition_index)},
+static const kp_field kp_offset_delete_request_partition_fields[] = {
+    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_request_partition, partition_index)},
 };
-const kp_struct kp_offset_delete_request_offset_delete_request_partition_desc = {"OffsetDeleteRequestPartition", sizeof(kp_offset_delete_request_offset_delete_request_partition), 1, kp_offset_delete_request_offset_delete_request_partition_fields};
+const kp_struct kp_offset_delete_request_partition_desc = {"OffsetDeleteRequestPartition", sizeof(kp_offset_delete_request_partition), 1, kp_offset_delete_request_partition_fields};
 
-static const kp_field kp_offset_delete_request_offset_delete_request_topic_fields[] = {
-    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_request_offset_delete_request_topic, name), .default_str = ""},
-    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_request_offset_delete_request_topic, partitions), .count_offset = offsetof(kp_offset_delete_request_offset_delete_request_topic, partitions_count), .sub = &kp_offset_delete_request_offset_delete_request_partition_desc},
+static const kp_field kp_offset_delete_request_topic_fields[] = {
+    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_request_topic, name), .default_str = ""},
+    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_request_topic, partitions), .count_offset = offsetof(kp_offset_delete_request_topic, partitions_count), .sub = &kp_offset_delete_request_partition_desc},
 };
-const kp_struct kp_offset_delete_request_offset_delete_request_topic_desc = {"OffsetDeleteRequestTopic", sizeof(kp_offset_delete_request_offset_delete_request_topic), 2, kp_offset_delete_request_offset_delete_request_topic_fields};
+const kp_struct kp_offset_delete_request_topic_desc = {"OffsetDeleteRequestTopic", sizeof(kp_offset_delete_request_topic), 2, kp_offset_delete_request_topic_fields};
 
 static const kp_field kp_offset_delete_request_fields[] = {
     {.name = "GroupId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_request, group_id), .default_str = ""},
-    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_request, topics), .count_offset = offsetof(kp_offset_delete_request, topics_count), .sub = &kp_offset_delete_request_offset_delete_request_topic_desc},
+    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_request, topics), .count_offset = offsetof(kp_offset_delete_request, topics_count), .sub = &kp_offset_delete_request_topic_desc},
 };
 const kp_struct kp_offset_delete_request_desc = {"OffsetDeleteRequest", sizeof(kp_offset_delete_request), 2, kp_offset_delete_request_fields};
 
 const kp_message kp_offset_delete_request_message = {"OffsetDeleteRequest", 47, {0, 0}, {1, 0}, &kp_offset_delete_request_desc};
 
-static const kp_field kp_offset_delete_response_offset_delete_response_partition_fields[] = {
-    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_response_offset_delete_response_partition, partition_index)},
-    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_response_offset_delete_response_partition, error_code)},
+static const kp_field kp_offset_delete_response_partition_fields[] = {
+    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_response_partition, partition_index)},
+    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_response_partition, error_code)},
 };
-const kp_struct kp_offset_delete_response_offset_delete_response_partition_desc = {"OffsetDeleteResponsePartition", sizeof(kp_offset_delete_response_offset_delete_response_partition), 2, kp_offset_delete_response_offset_delete_response_partition_fields};
+const kp_struct kp_offset_delete_response_partition_desc = {"OffsetDeleteResponsePartition", sizeof(kp_offset_delete_response_partition), 2, kp_offset_delete_response_partition_fields};
 
-static const kp_field kp_offset_delete_response_offset_delete_response_topic_fields[] = {
-    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_response_offset_delete_response_topic, name), .default_str = ""},
-    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_response_offset_delete_response_topic, partitions), .count_offset = offsetof(kp_offset_delete_response_offset_delete_response_topic, partitions_count), .sub = &kp_offset_delete_response_offset_delete_response_partition_desc},
+static const kp_field kp_offset_delete_response_topic_fields[] = {
+    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_response_topic, name), .default_str = ""},
+    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_response_topic, partitions), .count_offset = offsetof(kp_offset_delete_response_topic, partitions_count), .sub = &kp_offset_delete_response_partition_desc},
 };
-const kp_struct kp_offset_delete_response_offset_delete_response_topic_desc = {"OffsetDeleteResponseTopic", sizeof(kp_offset_delete_response_offset_delete_response_topic), 2, kp_offset_delete_response_offset_delete_response_topic_fields};
+const kp_struct kp_offset_delete_response_topic_desc = {"OffsetDeleteResponseTopic", sizeof(kp_offset_delete_response_topic), 2, kp_offset_delete_response_topic_fields};
 
 static const kp_field kp_offset_delete_response_fields[] = {
     {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_response, error_code)},
     {.name = "ThrottleTimeMs", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_response, throttle_time_ms)},
-    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_response, topics), .count_offset = offsetof(kp_offset_delete_response, topics_count), .sub = &kp_offset_delete_response_offset_delete_response_topic_desc},
+    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 0}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {1, 0}, .offset = offsetof(kp_offset_delete_response, topics), .count_offset = offsetof(kp_offset_delete_response, topics_count), .sub = &kp_offset_delete_response_topic_desc},
 };
 const kp_struct kp_offset_delete_response_desc = {"OffsetDeleteResponse", sizeof(kp_offset_delete_response), 3, kp_offset_delete_response_fields};
 
 const kp_message kp_offset_delete_response_message = {"OffsetDeleteResponse", 47, {0, 0}, {1, 0}, &kp_offset_delete_response_desc};
 
-static const kp_field kp_offset_fetch_request_offset_fetch_request_topic_fields[] = {
-    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_offset_fetch_request_topic, name), .default_str = ""},
-    {.name = "PartitionIndexes", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_offset_fetch_request_topic, partition_indexes), .count_offset = offsetof(kp_offset_fetch_request_offset_fetch_request_topic, partition_indexes_count)},
+static const kp_field kp_offset_fetch_request_topic_fields[] = {
+    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_topic, name), .default_str = ""},
+    {.name = "PartitionIndexes", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_topic, partition_indexes), .count_offset = offsetof(kp_offset_fetch_request_topic, partition_indexes_count)},
 };
-const kp_struct kp_offset_fetch_request_offset_fetch_request_topic_desc = {"OffsetFetchRequestTopic", sizeof(kp_offset_fetch_request_offset_fetch_request_topic), 2, kp_offset_fetch_request_offset_fetch_request_topic_fields};
+const kp_struct kp_offset_fetch_request_topic_desc = {"OffsetFetchRequestTopic", sizeof(kp_offset_fetch_request_topic), 2, kp_offset_fetch_request_topic_fields};
 
-static const kp_field kp_offset_fetch_request_offset_fetch_request_topics_fields[] = {
-    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_offset_fetch_request_topics, name), .default_str = ""},
-    {.name = "PartitionIndexes", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_offset_fetch_request_topics, partition_indexes), .count_offset = offsetof(kp_offset_fetch_request_offset_fetch_request_topics, partition_indexes_count)},
+static const kp_field kp_offset_fetch_request_topics_fields[] = {
+    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_topics, name), .default_str = ""},
+    {.name = "PartitionIndexes", .type = KP_INT32, .is_array = true, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_topics, partition_indexes), .count_offset = offsetof(kp_offset_fetch_request_topics, partition_indexes_count)},
 };
-const kp_struct kp_offset_fetch_request_offset_fetch_request_topics_desc = {"OffsetFetchRequestTopics", sizeof(kp_offset_fetch_request_offset_fetch_request_topics), 2, kp_offset_fetch_request_offset_fetch_request_topics_fields};
+const kp_struct kp_offset_fetch_request_topics_desc = {"OffsetFetchRequestTopics", sizeof(kp_offset_fetch_request_topics), 2, kp_offset_fetch_request_topics_fields};
 
-static const kp_field kp_offset_fetch_request_offset_fetch_request_group_fields[] = {
-    {.name = "GroupId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_offset_fetch_request_group, group_id), .default_str = ""},
-    {.name = "MemberId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {9, 9}, .nullable = {9, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_offset_fetch_request_group, member_id), .default_str = NULL},
-    {.name = "MemberEpoch", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {9, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_offset_fetch_request_group, member_epoch), .default_int = -1LL},
-    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {8, 9}, .nullable = {8, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_offset_fetch_request_group, topics), .count_offset = offsetof(kp_offset_fetch_request_offset_fetch_request_group, topics_count), .sub = &kp_offset_fetch_request_offset_fetch_request_topics_desc},
+static const kp_field kp_offset_fetch_request_group_fields[] = {
+    {.name = "GroupId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_group, group_id), .default_str = ""},
+    {.name = "MemberId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {9, 9}, .nullable = {9, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_group, member_id), .default_str = NULL},
+    {.name = "MemberEpoch", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {9, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_group, member_epoch), .default_int = -1LL},
+    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {8, 9}, .nullable = {8, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request_group, topics), .count_offset = offsetof(kp_offset_fetch_request_group, topics_count), .sub = &kp_offset_fetch_request_topics_desc},
 };
-const kp_struct kp_offset_fetch_request_offset_fetch_request_group_desc = {"OffsetFetchRequestGroup", sizeof(kp_offset_fetch_request_offset_fetch_request_group), 4, kp_offset_fetch_request_offset_fetch_request_group_fields};
+const kp_struct kp_offset_fetch_request_group_desc = {"OffsetFetchRequestGroup", sizeof(kp_offset_fetch_request_group), 4, kp_offset_fetch_request_group_fields};
 
 static const kp_field kp_offset_fetch_request_fields[] = {
     {.name = "GroupId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request, group_id), .default_str = ""},
-    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 7}, .nullable = {2, 7}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request, topics), .count_offset = offsetof(kp_offset_fetch_request, topics_count), .sub = &kp_offset_fetch_request_offset_fetch_request_topic_desc},
-    {.name = "Groups", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request, groups), .count_offset = offsetof(kp_offset_fetch_request, groups_count), .sub = &kp_offset_fetch_request_offset_fetch_request_group_desc},
+    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 7}, .nullable = {2, 7}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request, topics), .count_offset = offsetof(kp_offset_fetch_request, topics_count), .sub = &kp_offset_fetch_request_topic_desc},
+    {.name = "Groups", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request, groups), .count_offset = offsetof(kp_offset_fetch_request, groups_count), .sub = &kp_offset_fetch_request_group_desc},
     {.name = "RequireStable", .type = KP_BOOL, .is_array = false, .is_pointer = false, .versions = {7, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_request, require_stable), .default_int = 0LL},
 };
 const kp_struct kp_offset_fetch_request_desc = {"OffsetFetchRequest", sizeof(kp_offset_fetch_request), 4, kp_offset_fetch_request_fields};
 
 const kp_message kp_offset_fetch_request_message = {"OffsetFetchRequest", 9, {0, 9}, {6, 32767}, &kp_offset_fetch_request_desc};
 
-static const kp_field kp_offset_fetch_response_offset_fetch_response_partition_fields[] = {
-    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_partition, partition_index)},
-    {.name = "CommittedOffset", .type = KP_INT64, .is_array = false, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_partition, committed_offset)},
-    {.name = "CommittedLeaderEpoch", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {5, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_partition, committed_leader_epoch), .default_int = -1LL},
-    {.name = "Metadata", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 7}, .nullable = {0, 7}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_partition, metadata), .default_str = ""},
-    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_partition, error_code)},
+static const kp_field kp_offset_fetch_response_partition_fields[] = {
+    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_partition, partition_index)},
+    {.name = "CommittedOffset", .type = KP_INT64, .is_array = false, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_partition, committed_offset)},
+    {.name = "CommittedLeaderEpoch", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {5, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_partition, committed_leader_epoch), .default_int = -1LL},
+    {.name = "Metadata", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 7}, .nullable = {0, 7}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_partition, metadata), .default_str = ""},
+    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_partition, error_code)},
 };
-const kp_struct kp_offset_fetch_response_offset_fetch_response_partition_desc = {"OffsetFetchResponsePartition", sizeof(kp_offset_fetch_response_offset_fetch_response_partition), 5, kp_offset_fetch_response_offset_fetch_response_partition_fields};
+const kp_struct kp_offset_fetch_response_partition_desc = {"OffsetFetchResponsePartition", sizeof(kp_offset_fetch_response_partition), 5, kp_offset_fetch_response_partition_fields};
 
-static const kp_field kp_offset_fetch_response_offset_fetch_response_topic_fields[] = {
-    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_topic, name), .default_str = ""},
-    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_topic, partitions), .count_offset = offsetof(kp_offset_fetch_response_offset_fetch_response_topic, partitions_count), .sub = &kp_offset_fetch_response_offset_fetch_response_partition_desc},
+static const kp_field kp_offset_fetch_response_topic_fields[] = {
+    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_topic, name), .default_str = ""},
+    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_topic, partitions), .count_offset = offsetof(kp_offset_fetch_response_topic, partitions_count), .sub = &kp_offset_fetch_response_partition_desc},
 };
-const kp_struct kp_offset_fetch_response_offset_fetch_response_topic_desc = {"OffsetFetchResponseTopic", sizeof(kp_offset_fetch_response_offset_fetch_response_topic), 2, kp_offset_fetch_response_offset_fetch_response_topic_fields};
+const kp_struct kp_offset_fetch_response_topic_desc = {"OffsetFetchResponseTopic", sizeof(kp_offset_fetch_response_topic), 2, kp_offset_fetch_response_topic_fields};
 
-static const kp_field kp_offset_fetch_response_offset_fetch_response_partitions_fields[] = {
-    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_partitions, partition_index)},
-    {.name = "CommittedOffset", .type = KP_INT64, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_partitions, committed_offset)},
-    {.name = "CommittedLeaderEpoch", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_partitions, committed_leader_epoch), .default_int = -1LL},
-    {.name = "Metadata", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {8, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_partitions, metadata), .default_str = ""},
-    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_partitions, error_code)},
+static const kp_field kp_offset_fetch_response_partitions_fields[] = {
+    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_partitions, partition_index)},
+    {.name = "CommittedOffset", .type = KP_INT64, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_partitions, committed_offset)},
+    {.name = "CommittedLeaderEpoch", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_partitions, committed_leader_epoch), .default_int = -1LL},
+    {.name = "Metadata", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {8, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_partitions, metadata), .default_str = ""},
+    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_partitions, error_code)},
 };
-const kp_struct kp_offset_fetch_response_offset_fetch_response_partitions_desc = {"OffsetFetchResponsePartitions", sizeof(kp_offset_fetch_response_offset_fetch_response_partitions), 5, kp_offset_fetch_response_offset_fetch_response_partitions_fields};
+const kp_struct kp_offset_fetch_response_partitions_desc = {"OffsetFetchResponsePartitions", sizeof(kp_offset_fetch_response_partitions), 5, kp_offset_fetch_response_partitions_fields};
 
-static const kp_field kp_offset_fetch_response_offset_fetch_response_topics_fields[] = {
-    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_topics, name), .default_str = ""},
-    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_topics, partitions), .count_offset = offsetof(kp_offset_fetch_response_offset_fetch_response_topics, partitions_count), .sub = &kp_offset_fetch_response_offset_fetch_response_partitions_desc},
+static const kp_field kp_offset_fetch_response_topics_fields[] = {
+    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_topics, name), .default_str = ""},
+    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_topics, partitions), .count_offset = offsetof(kp_offset_fetch_response_topics, partitions_count), .sub = &kp_offset_fetch_response_partitions_desc},
 };
-const kp_struct kp_offset_fetch_response_offset_fetch_response_topics_desc = {"OffsetFetchResponseTopics", sizeof(kp_offset_fetch_response_offset_fetch_response_topics), 2, kp_offset_fetch_response_offset_fetch_response_topics_fields};
+const kp_struct kp_offset_fetch_response_topics_desc = {"OffsetFetchResponseTopics", sizeof(kp_offset_fetch_response_topics), 2, kp_offset_fetch_response_topics_fields};
 
-static const kp_field kp_offset_fetch_response_offset_fetch_response_group_fields[] = {
-    {.name = "GroupId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_group, group_id), .default_str = ""},
-    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_group, topics), .count_offset = offsetof(kp_offset_fetch_response_offset_fetch_response_group, topics_count), .sub = &kp_offset_fetch_response_offset_fetch_response_topics_desc},
-    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_offset_fetch_response_group, error_code), .default_int = 0LL},
+static const kp_field kp_offset_fetch_response_group_fields[] = {
+    {.name = "GroupId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_group, group_id), .default_str = ""},
+    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_group, topics), .count_offset = offsetof(kp_offset_fetch_response_group, topics_count), .sub = &kp_offset_fetch_response_topics_desc},
+    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response_group, error_code), .default_int = 0LL},
 };
-const kp_struct kp_offset_fetch_response_offset_fetch_response_group_desc = {"OffsetFetchResponseGroup", sizeof(kp_offset_fetch_response_offset_fetch_response_group), 3, kp_offset_fetch_response_offset_fetch_response_group_fields};
+const kp_struct kp_offset_fetch_response_group_desc = {"OffsetFetchResponseGroup", sizeof(kp_offset_fetch_response_group), 3, kp_offset_fetch_response_group_fields};
 
 static const kp_field kp_offset_fetch_response_fields[] = {
     {.name = "ThrottleTimeMs", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {3, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response, throttle_time_ms)},
-    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response, topics), .count_offset = offsetof(kp_offset_fetch_response, topics_count), .sub = &kp_offset_fetch_response_offset_fetch_response_topic_desc},
+    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response, topics), .count_offset = offsetof(kp_offset_fetch_response, topics_count), .sub = &kp_offset_fetch_response_topic_desc},
     {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {2, 7}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response, error_code), .default_int = 0LL},
-    {.name = "Groups", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response, groups), .count_offset = offsetof(kp_offset_fetch_response, groups_count), .sub = &kp_offset_fetch_response_offset_fetch_response_group_desc},
+    {.name = "Groups", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {8, 9}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {6, 32767}, .offset = offsetof(kp_offset_fetch_response, groups), .count_offset = offsetof(kp_offset_fetch_response, groups_count), .sub = &kp_offset_fetch_response_group_desc},
 };
 const kp_struct kp_offset_fetch_response_desc = {"OffsetFetchResponse", sizeof(kp_offset_fetch_response), 4, kp_offset_fetch_response_fields};
 
@@ -3419,11 +3419,11 @@ const kp_struct kp_stop_replica_response_desc = {"StopReplicaResponse", sizeof(k
 
 const kp_message kp_stop_replica_response_message = {"StopReplicaResponse", 5, {0, 4}, {2, 32767}, &kp_stop_replica_response_desc};
 
-static const kp_field kp_sync_group_request_sync_group_request_assignment_fields[] = {
-    {.name = "MemberId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 5}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {4, 32767}, .offset = offsetof(kp_sync_group_request_sync_group_request_assignment, member_id), .default_str = ""},
-    {.name = "Assignment", .type = KP_BYTES, .is_array = false, .is_pointer = false, .versions = {0, 5}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {4, 32767}, .offset = offsetof(kp_sync_group_request_sync_group_request_assignment, assignment)},
+static const kp_field kp_sync_group_request_assignment_fields[] = {
+    {.name = "MemberId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 5}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {4, 32767}, .offset = offsetof(kp_sync_group_request_assignment, member_id), .default_str = ""},
+    {.name = "Assignment", .type = KP_BYTES, .is_array = false, .is_pointer = false, .versions = {0, 5}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {4, 32767}, .offset = offsetof(kp_sync_group_request_assignment, assignment)},
 };
-const kp_struct kp_sync_group_request_sync_group_request_assignment_desc = {"SyncGroupRequestAssignment", sizeof(kp_sync_group_request_sync_group_request_assignment), 2, kp_sync_group_request_sync_group_request_assignment_fields};
+const kp_struct kp_sync_group_request_assignment_desc = {"SyncGroupRequestAssignment", sizeof(kp_sync_group_request_assignment), 2, kp_sync_group_request_assignment_fields};
 
 static const kp_field kp_sync_group_request_fields[] = {
     {.name = "GroupId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 5}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {4, 32767}, .offset = offsetof(kp_sync_group_request, group_id), .default_str = ""},
@@ -3432,7 +3432,7 @@ static const kp_field kp_sync_group_request_fields[] = {
     {.name = "GroupInstanceId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {3, 5}, .nullable = {3, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {4, 32767}, .offset = offsetof(kp_sync_group_request, group_instance_id), .default_str = NULL},
     {.name = "ProtocolType", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {5, 5}, .nullable = {5, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {4, 32767}, .offset = offsetof(kp_sync_group_request, protocol_type), .default_str = NULL},
     {.name = "ProtocolName", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {5, 5}, .nullable = {5, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {4, 32767}, .offset = offsetof(kp_sync_group_request, protocol_name), .default_str = NULL},
-    {.name = "Assignments", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 5}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {4, 32767}, .offset = offsetof(kp_sync_group_request, assignments), .count_offset = offsetof(kp_sync_group_request, assignments_count), .sub = &kp_sync_group_request_sync_group_request_assignment_desc},
+    {.name = "Assignments", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 5}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {4, 32767}, .offset = offsetof(kp_sync_group_request, assignments), .count_offset = offsetof(kp_sync_group_request, assignments_count), .sub = &kp_sync_group_request_assignment_desc},
 };
 const kp_struct kp_sync_group_request_desc = {"SyncGroupRequest", sizeof(kp_sync_group_request), 7, kp_sync_group_request_fields};
 
@@ -3478,19 +3478,19 @@ const kp_struct kp_transaction_log_value_desc = {"TransactionLogValue", sizeof(k
 
 const kp_message kp_transaction_log_value_message = {"TransactionLogValue", -1, {0, 1}, {1, 32767}, &kp_transaction_log_value_desc};
 
-static const kp_field kp_txn_offset_commit_request_txn_offset_commit_request_partition_fields[] = {
-    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request_txn_offset_commit_request_partition, partition_index)},
-    {.name = "CommittedOffset", .type = KP_INT64, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request_txn_offset_commit_request_partition, committed_offset)},
-    {.name = "CommittedLeaderEpoch", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {2, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request_txn_offset_commit_request_partition, committed_leader_epoch), .default_int = -1LL},
-    {.name = "CommittedMetadata", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {0, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request_txn_offset_commit_request_partition, committed_metadata), .default_str = ""},
+static const kp_field kp_txn_offset_commit_request_partition_fields[] = {
+    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request_partition, partition_index)},
+    {.name = "CommittedOffset", .type = KP_INT64, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request_partition, committed_offset)},
+    {.name = "CommittedLeaderEpoch", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {2, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request_partition, committed_leader_epoch), .default_int = -1LL},
+    {.name = "CommittedMetadata", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {0, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request_partition, committed_metadata), .default_str = ""},
 };
-const kp_struct kp_txn_offset_commit_request_txn_offset_commit_request_partition_desc = {"TxnOffsetCommitRequestPartition", sizeof(kp_txn_offset_commit_request_txn_offset_commit_request_partition), 4, kp_txn_offset_commit_request_txn_offset_commit_request_partition_fields};
+const kp_struct kp_txn_offset_commit_request_partition_desc = {"TxnOffsetCommitRequestPartition", sizeof(kp_txn_offset_commit_request_partition), 4, kp_txn_offset_commit_request_partition_fields};
 
-static const kp_field kp_txn_offset_commit_request_txn_offset_commit_request_topic_fields[] = {
-    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request_txn_offset_commit_request_topic, name), .default_str = ""},
-    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request_txn_offset_commit_request_topic, partitions), .count_offset = offsetof(kp_txn_offset_commit_request_txn_offset_commit_request_topic, partitions_count), .sub = &kp_txn_offset_commit_request_txn_offset_commit_request_partition_desc},
+static const kp_field kp_txn_offset_commit_request_topic_fields[] = {
+    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request_topic, name), .default_str = ""},
+    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request_topic, partitions), .count_offset = offsetof(kp_txn_offset_commit_request_topic, partitions_count), .sub = &kp_txn_offset_commit_request_partition_desc},
 };
-const kp_struct kp_txn_offset_commit_request_txn_offset_commit_request_topic_desc = {"TxnOffsetCommitRequestTopic", sizeof(kp_txn_offset_commit_request_txn_offset_commit_request_topic), 2, kp_txn_offset_commit_request_txn_offset_commit_request_topic_fields};
+const kp_struct kp_txn_offset_commit_request_topic_desc = {"TxnOffsetCommitRequestTopic", sizeof(kp_txn_offset_commit_request_topic), 2, kp_txn_offset_commit_request_topic_fields};
 
 static const kp_field kp_txn_offset_commit_request_fields[] = {
     {.name = "TransactionalId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request, transactional_id), .default_str = ""},
@@ -3500,27 +3500,27 @@ static const kp_field kp_txn_offset_commit_request_fields[] = {
     {.name = "GenerationId", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {3, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request, generation_id), .default_int = -1LL},
     {.name = "MemberId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {3, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request, member_id), .default_str = ""},
     {.name = "GroupInstanceId", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {3, 4}, .nullable = {3, 32767}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request, group_instance_id), .default_str = NULL},
-    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request, topics), .count_offset = offsetof(kp_txn_offset_commit_request, topics_count), .sub = &kp_txn_offset_commit_request_txn_offset_commit_request_topic_desc},
+    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_request, topics), .count_offset = offsetof(kp_txn_offset_commit_request, topics_count), .sub = &kp_txn_offset_commit_request_topic_desc},
 };
 const kp_struct kp_txn_offset_commit_request_desc = {"TxnOffsetCommitRequest", sizeof(kp_txn_offset_commit_request), 8, kp_txn_offset_commit_request_fields};
 
 const kp_message kp_txn_offset_commit_request_message = {"TxnOffsetCommitRequest", 28, {0, 4}, {3, 32767}, &kp_txn_offset_commit_request_desc};
 
-static const kp_field kp_txn_offset_commit_response_txn_offset_commit_response_partition_fields[] = {
-    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_response_txn_offset_commit_response_partition, partition_index)},
-    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_response_txn_offset_commit_response_partition, error_code)},
+static const kp_field kp_txn_offset_commit_response_partition_fields[] = {
+    {.name = "PartitionIndex", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_response_partition, partition_index)},
+    {.name = "ErrorCode", .type = KP_INT16, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_response_partition, error_code)},
 };
-const kp_struct kp_txn_offset_commit_response_txn_offset_commit_response_partition_desc = {"TxnOffsetCommitResponsePartition", sizeof(kp_txn_offset_commit_response_txn_offset_commit_response_partition), 2, kp_txn_offset_commit_response_txn_offset_commit_response_partition_fields};
+const kp_struct kp_txn_offset_commit_response_partition_desc = {"TxnOffsetCommitResponsePartition", sizeof(kp_txn_offset_commit_response_partition), 2, kp_txn_offset_commit_response_partition_fields};
 
-static const kp_field kp_txn_offset_commit_response_txn_offset_commit_response_topic_fields[] = {
-    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_response_txn_offset_commit_response_topic, name), .default_str = ""},
-    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_response_txn_offset_commit_response_topic, partitions), .count_offset = offsetof(kp_txn_offset_commit_response_txn_offset_commit_response_topic, partitions_count), .sub = &kp_txn_offset_commit_response_txn_offset_commit_response_partition_desc},
+static const kp_field kp_txn_offset_commit_response_topic_fields[] = {
+    {.name = "Name", .type = KP_STRING, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_response_topic, name), .default_str = ""},
+    {.name = "Partitions", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_response_topic, partitions), .count_offset = offsetof(kp_txn_offset_commit_response_topic, partitions_count), .sub = &kp_txn_offset_commit_response_partition_desc},
 };
-const kp_struct kp_txn_offset_commit_response_txn_offset_commit_response_topic_desc = {"TxnOffsetCommitResponseTopic", sizeof(kp_txn_offset_commit_response_txn_offset_commit_response_topic), 2, kp_txn_offset_commit_response_txn_offset_commit_response_topic_fields};
+const kp_struct kp_txn_offset_commit_response_topic_desc = {"TxnOffsetCommitResponseTopic", sizeof(kp_txn_offset_commit_response_topic), 2, kp_txn_offset_commit_response_topic_fields};
 
 static const kp_field kp_txn_offset_commit_response_fields[] = {
     {.name = "ThrottleTimeMs", .type = KP_INT32, .is_array = false, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_response, throttle_time_ms)},
-    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_response, topics), .count_offset = offsetof(kp_txn_offset_commit_response, topics_count), .sub = &kp_txn_offset_commit_response_txn_offset_commit_response_topic_desc},
+    {.name = "Topics", .type = KP_STRUCT, .is_array = true, .is_pointer = false, .versions = {0, 4}, .nullable = {1, 0}, .tagged = {1, 0}, .tag = -1, .flexible = {3, 32767}, .offset = offsetof(kp_txn_offset_commit_response, topics), .count_offset = offsetof(kp_txn_offset_commit_response, topics_count), .sub = &kp_txn_offset_commit_response_topic_desc},
 };
 const kp_struct kp_txn_offset_commit_response_desc = {"TxnOffsetCommitResponse", sizeof(kp_txn_offset_commit_response), 2, kp_txn_offset_commit_response_fields};
 

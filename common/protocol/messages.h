@@ -2523,11 +2523,11 @@ static inline size_t kp_describe_topic_partitions_request_size(const kp_describe
 { return kp_size(&kp_describe_topic_partitions_request_message, m, version); }
 
 /* DescribeTopicPartitionsResponse (valid versions 0-0) */
-typedef struct kp_describe_topic_partitions_response_describe_topic_partitions_response_partition kp_describe_topic_partitions_response_describe_topic_partitions_response_partition;
-typedef struct kp_describe_topic_partitions_response_describe_topic_partitions_response_topic kp_describe_topic_partitions_response_describe_topic_partitions_response_topic;
+typedef struct kp_describe_topic_partitions_response_partition kp_describe_topic_partitions_response_partition;
+typedef struct kp_describe_topic_partitions_response_topic kp_describe_topic_partitions_response_topic;
 typedef struct kp_describe_topic_partitions_response_cursor kp_describe_topic_partitions_response_cursor;
 typedef struct kp_describe_topic_partitions_response kp_describe_topic_partitions_response;
-struct kp_describe_topic_partitions_response_describe_topic_partitions_response_partition {
+struct kp_describe_topic_partitions_response_partition {
     int16_t error_code;
     int32_t partition_index;
     int32_t leader_id;
@@ -2544,12 +2544,12 @@ struct kp_describe_topic_partitions_response_describe_topic_partitions_response_
     int32_t offline_replicas_count; /* -1 = null */
 };
 
-struct kp_describe_topic_partitions_response_describe_topic_partitions_response_topic {
+struct kp_describe_topic_partitions_response_topic {
     int16_t error_code;
     st_slice name;
     st_uuid topic_id;
     bool is_internal;
-    kp_describe_topic_partitions_response_describe_topic_partitions_response_partition *partitions;
+    kp_describe_topic_partitions_response_partition *partitions;
     int32_t partitions_count; /* -1 = null */
     int32_t topic_authorized_operations;
 };
@@ -2561,13 +2561,13 @@ struct kp_describe_topic_partitions_response_cursor {
 
 struct kp_describe_topic_partitions_response {
     int32_t throttle_time_ms;
-    kp_describe_topic_partitions_response_describe_topic_partitions_response_topic *topics;
+    kp_describe_topic_partitions_response_topic *topics;
     int32_t topics_count; /* -1 = null */
     kp_describe_topic_partitions_response_cursor *next_cursor; /* NULL = null */
 };
 
-extern const kp_struct kp_describe_topic_partitions_response_describe_topic_partitions_response_partition_desc;
-extern const kp_struct kp_describe_topic_partitions_response_describe_topic_partitions_response_topic_desc;
+extern const kp_struct kp_describe_topic_partitions_response_partition_desc;
+extern const kp_struct kp_describe_topic_partitions_response_topic_desc;
 extern const kp_struct kp_describe_topic_partitions_response_cursor_desc;
 extern const kp_struct kp_describe_topic_partitions_response_desc;
 extern const kp_message kp_describe_topic_partitions_response_message;
@@ -3575,9 +3575,9 @@ static inline size_t kp_initialize_share_group_state_response_size(const kp_init
 { return kp_size(&kp_initialize_share_group_state_response_message, m, version); }
 
 /* JoinGroupRequest (valid versions 0-9) */
-typedef struct kp_join_group_request_join_group_request_protocol kp_join_group_request_join_group_request_protocol;
+typedef struct kp_join_group_request_protocol kp_join_group_request_protocol;
 typedef struct kp_join_group_request kp_join_group_request;
-struct kp_join_group_request_join_group_request_protocol {
+struct kp_join_group_request_protocol {
     st_slice name;
     st_slice metadata;
 };
@@ -3589,12 +3589,12 @@ struct kp_join_group_request {
     st_slice member_id;
     st_slice group_instance_id;
     st_slice protocol_type;
-    kp_join_group_request_join_group_request_protocol *protocols;
+    kp_join_group_request_protocol *protocols;
     int32_t protocols_count; /* -1 = null */
     st_slice reason;
 };
 
-extern const kp_struct kp_join_group_request_join_group_request_protocol_desc;
+extern const kp_struct kp_join_group_request_protocol_desc;
 extern const kp_struct kp_join_group_request_desc;
 extern const kp_message kp_join_group_request_message;
 static inline void kp_join_group_request_init(kp_join_group_request *m) { kp_init(&kp_join_group_request_desc, m); }
@@ -3606,9 +3606,9 @@ static inline size_t kp_join_group_request_size(const kp_join_group_request *m, 
 { return kp_size(&kp_join_group_request_message, m, version); }
 
 /* JoinGroupResponse (valid versions 0-9) */
-typedef struct kp_join_group_response_join_group_response_member kp_join_group_response_join_group_response_member;
+typedef struct kp_join_group_response_member kp_join_group_response_member;
 typedef struct kp_join_group_response kp_join_group_response;
-struct kp_join_group_response_join_group_response_member {
+struct kp_join_group_response_member {
     st_slice member_id;
     st_slice group_instance_id;
     st_slice metadata;
@@ -3623,11 +3623,11 @@ struct kp_join_group_response {
     st_slice leader;
     bool skip_assignment;
     st_slice member_id;
-    kp_join_group_response_join_group_response_member *members;
+    kp_join_group_response_member *members;
     int32_t members_count; /* -1 = null */
 };
 
-extern const kp_struct kp_join_group_response_join_group_response_member_desc;
+extern const kp_struct kp_join_group_response_member_desc;
 extern const kp_struct kp_join_group_response_desc;
 extern const kp_message kp_join_group_response_message;
 static inline void kp_join_group_response_init(kp_join_group_response *m) { kp_init(&kp_join_group_response_desc, m); }
@@ -4116,22 +4116,22 @@ static inline size_t kp_list_transactions_response_size(const kp_list_transactio
 { return kp_size(&kp_list_transactions_response_message, m, version); }
 
 /* MetadataRequest (valid versions 0-12) */
-typedef struct kp_metadata_request_metadata_request_topic kp_metadata_request_metadata_request_topic;
+typedef struct kp_metadata_request_topic kp_metadata_request_topic;
 typedef struct kp_metadata_request kp_metadata_request;
-struct kp_metadata_request_metadata_request_topic {
+struct kp_metadata_request_topic {
     st_uuid topic_id;
     st_slice name;
 };
 
 struct kp_metadata_request {
-    kp_metadata_request_metadata_request_topic *topics;
+    kp_metadata_request_topic *topics;
     int32_t topics_count; /* -1 = null */
     bool allow_auto_topic_creation;
     bool include_cluster_authorized_operations;
     bool include_topic_authorized_operations;
 };
 
-extern const kp_struct kp_metadata_request_metadata_request_topic_desc;
+extern const kp_struct kp_metadata_request_topic_desc;
 extern const kp_struct kp_metadata_request_desc;
 extern const kp_message kp_metadata_request_message;
 static inline void kp_metadata_request_init(kp_metadata_request *m) { kp_init(&kp_metadata_request_desc, m); }
@@ -4143,18 +4143,18 @@ static inline size_t kp_metadata_request_size(const kp_metadata_request *m, int1
 { return kp_size(&kp_metadata_request_message, m, version); }
 
 /* MetadataResponse (valid versions 0-12) */
-typedef struct kp_metadata_response_metadata_response_broker kp_metadata_response_metadata_response_broker;
-typedef struct kp_metadata_response_metadata_response_partition kp_metadata_response_metadata_response_partition;
-typedef struct kp_metadata_response_metadata_response_topic kp_metadata_response_metadata_response_topic;
+typedef struct kp_metadata_response_broker kp_metadata_response_broker;
+typedef struct kp_metadata_response_partition kp_metadata_response_partition;
+typedef struct kp_metadata_response_topic kp_metadata_response_topic;
 typedef struct kp_metadata_response kp_metadata_response;
-struct kp_metadata_response_metadata_response_broker {
+struct kp_metadata_response_broker {
     int32_t node_id;
     st_slice host;
     int32_t port;
     st_slice rack;
 };
 
-struct kp_metadata_response_metadata_response_partition {
+struct kp_metadata_response_partition {
     int16_t error_code;
     int32_t partition_index;
     int32_t leader_id;
@@ -4167,30 +4167,30 @@ struct kp_metadata_response_metadata_response_partition {
     int32_t offline_replicas_count; /* -1 = null */
 };
 
-struct kp_metadata_response_metadata_response_topic {
+struct kp_metadata_response_topic {
     int16_t error_code;
     st_slice name;
     st_uuid topic_id;
     bool is_internal;
-    kp_metadata_response_metadata_response_partition *partitions;
+    kp_metadata_response_partition *partitions;
     int32_t partitions_count; /* -1 = null */
     int32_t topic_authorized_operations;
 };
 
 struct kp_metadata_response {
     int32_t throttle_time_ms;
-    kp_metadata_response_metadata_response_broker *brokers;
+    kp_metadata_response_broker *brokers;
     int32_t brokers_count; /* -1 = null */
     st_slice cluster_id;
     int32_t controller_id;
-    kp_metadata_response_metadata_response_topic *topics;
+    kp_metadata_response_topic *topics;
     int32_t topics_count; /* -1 = null */
     int32_t cluster_authorized_operations;
 };
 
-extern const kp_struct kp_metadata_response_metadata_response_broker_desc;
-extern const kp_struct kp_metadata_response_metadata_response_partition_desc;
-extern const kp_struct kp_metadata_response_metadata_response_topic_desc;
+extern const kp_struct kp_metadata_response_broker_desc;
+extern const kp_struct kp_metadata_response_partition_desc;
+extern const kp_struct kp_metadata_response_topic_desc;
 extern const kp_struct kp_metadata_response_desc;
 extern const kp_message kp_metadata_response_message;
 static inline void kp_metadata_response_init(kp_metadata_response *m) { kp_init(&kp_metadata_response_desc, m); }
@@ -4220,10 +4220,10 @@ static inline size_t kp_offset_commit_key_size(const kp_offset_commit_key *m, in
 { return kp_size(&kp_offset_commit_key_message, m, version); }
 
 /* OffsetCommitRequest (valid versions 0-9) */
-typedef struct kp_offset_commit_request_offset_commit_request_partition kp_offset_commit_request_offset_commit_request_partition;
-typedef struct kp_offset_commit_request_offset_commit_request_topic kp_offset_commit_request_offset_commit_request_topic;
+typedef struct kp_offset_commit_request_partition kp_offset_commit_request_partition;
+typedef struct kp_offset_commit_request_topic kp_offset_commit_request_topic;
 typedef struct kp_offset_commit_request kp_offset_commit_request;
-struct kp_offset_commit_request_offset_commit_request_partition {
+struct kp_offset_commit_request_partition {
     int32_t partition_index;
     int64_t committed_offset;
     int32_t committed_leader_epoch;
@@ -4231,9 +4231,9 @@ struct kp_offset_commit_request_offset_commit_request_partition {
     st_slice committed_metadata;
 };
 
-struct kp_offset_commit_request_offset_commit_request_topic {
+struct kp_offset_commit_request_topic {
     st_slice name;
-    kp_offset_commit_request_offset_commit_request_partition *partitions;
+    kp_offset_commit_request_partition *partitions;
     int32_t partitions_count; /* -1 = null */
 };
 
@@ -4243,12 +4243,12 @@ struct kp_offset_commit_request {
     st_slice member_id;
     st_slice group_instance_id;
     int64_t retention_time_ms;
-    kp_offset_commit_request_offset_commit_request_topic *topics;
+    kp_offset_commit_request_topic *topics;
     int32_t topics_count; /* -1 = null */
 };
 
-extern const kp_struct kp_offset_commit_request_offset_commit_request_partition_desc;
-extern const kp_struct kp_offset_commit_request_offset_commit_request_topic_desc;
+extern const kp_struct kp_offset_commit_request_partition_desc;
+extern const kp_struct kp_offset_commit_request_topic_desc;
 extern const kp_struct kp_offset_commit_request_desc;
 extern const kp_message kp_offset_commit_request_message;
 static inline void kp_offset_commit_request_init(kp_offset_commit_request *m) { kp_init(&kp_offset_commit_request_desc, m); }
@@ -4260,28 +4260,28 @@ static inline size_t kp_offset_commit_request_size(const kp_offset_commit_reques
 { return kp_size(&kp_offset_commit_request_message, m, version); }
 
 /* OffsetCommitResponse (valid versions 0-9) */
-typedef struct kp_offset_commit_response_offset_commit_response_partition kp_offset_commit_response_offset_commit_response_partition;
-typedef struct kp_offset_commit_response_offset_commit_response_topic kp_offset_commit_response_offset_commit_response_topic;
+typedef struct kp_offset_commit_response_partition kp_offset_commit_response_partition;
+typedef struct kp_offset_commit_response_topic kp_offset_commit_response_topic;
 typedef struct kp_offset_commit_response kp_offset_commit_response;
-struct kp_offset_commit_response_offset_commit_response_partition {
+struct kp_offset_commit_response_partition {
     int32_t partition_index;
     int16_t error_code;
 };
 
-struct kp_offset_commit_response_offset_commit_response_topic {
+struct kp_offset_commit_response_topic {
     st_slice name;
-    kp_offset_commit_response_offset_commit_response_partition *partitions;
+    kp_offset_commit_response_partition *partitions;
     int32_t partitions_count; /* -1 = null */
 };
 
 struct kp_offset_commit_response {
     int32_t throttle_time_ms;
-    kp_offset_commit_response_offset_commit_response_topic *topics;
+    kp_offset_commit_response_topic *topics;
     int32_t topics_count; /* -1 = null */
 };
 
-extern const kp_struct kp_offset_commit_response_offset_commit_response_partition_desc;
-extern const kp_struct kp_offset_commit_response_offset_commit_response_topic_desc;
+extern const kp_struct kp_offset_commit_response_partition_desc;
+extern const kp_struct kp_offset_commit_response_topic_desc;
 extern const kp_struct kp_offset_commit_response_desc;
 extern const kp_message kp_offset_commit_response_message;
 static inline void kp_offset_commit_response_init(kp_offset_commit_response *m) { kp_init(&kp_offset_commit_response_desc, m); }
@@ -4313,27 +4313,27 @@ static inline size_t kp_offset_commit_value_size(const kp_offset_commit_value *m
 { return kp_size(&kp_offset_commit_value_message, m, version); }
 
 /* OffsetDeleteRequest (valid versions 0-0) */
-typedef struct kp_offset_delete_request_offset_delete_request_partition kp_offset_delete_request_offset_delete_request_partition;
-typedef struct kp_offset_delete_request_offset_delete_request_topic kp_offset_delete_request_offset_delete_request_topic;
+typedef struct kp_offset_delete_request_partition kp_offset_delete_request_partition;
+typedef struct kp_offset_delete_request_topic kp_offset_delete_request_topic;
 typedef struct kp_offset_delete_request kp_offset_delete_request;
-struct kp_offset_delete_request_offset_delete_request_partition {
+struct kp_offset_delete_request_partition {
     int32_t partition_index;
 };
 
-struct kp_offset_delete_request_offset_delete_request_topic {
+struct kp_offset_delete_request_topic {
     st_slice name;
-    kp_offset_delete_request_offset_delete_request_partition *partitions;
+    kp_offset_delete_request_partition *partitions;
     int32_t partitions_count; /* -1 = null */
 };
 
 struct kp_offset_delete_request {
     st_slice group_id;
-    kp_offset_delete_request_offset_delete_request_topic *topics;
+    kp_offset_delete_request_topic *topics;
     int32_t topics_count; /* -1 = null */
 };
 
-extern const kp_struct kp_offset_delete_request_offset_delete_request_partition_desc;
-extern const kp_struct kp_offset_delete_request_offset_delete_request_topic_desc;
+extern const kp_struct kp_offset_delete_request_partition_desc;
+extern const kp_struct kp_offset_delete_request_topic_desc;
 extern const kp_struct kp_offset_delete_request_desc;
 extern const kp_message kp_offset_delete_request_message;
 static inline void kp_offset_delete_request_init(kp_offset_delete_request *m) { kp_init(&kp_offset_delete_request_desc, m); }
@@ -4345,29 +4345,29 @@ static inline size_t kp_offset_delete_request_size(const kp_offset_delete_reques
 { return kp_size(&kp_offset_delete_request_message, m, version); }
 
 /* OffsetDeleteResponse (valid versions 0-0) */
-typedef struct kp_offset_delete_response_offset_delete_response_partition kp_offset_delete_response_offset_delete_response_partition;
-typedef struct kp_offset_delete_response_offset_delete_response_topic kp_offset_delete_response_offset_delete_response_topic;
+typedef struct kp_offset_delete_response_partition kp_offset_delete_response_partition;
+typedef struct kp_offset_delete_response_topic kp_offset_delete_response_topic;
 typedef struct kp_offset_delete_response kp_offset_delete_response;
-struct kp_offset_delete_response_offset_delete_response_partition {
+struct kp_offset_delete_response_partition {
     int32_t partition_index;
     int16_t error_code;
 };
 
-struct kp_offset_delete_response_offset_delete_response_topic {
+struct kp_offset_delete_response_topic {
     st_slice name;
-    kp_offset_delete_response_offset_delete_response_partition *partitions;
+    kp_offset_delete_response_partition *partitions;
     int32_t partitions_count; /* -1 = null */
 };
 
 struct kp_offset_delete_response {
     int16_t error_code;
     int32_t throttle_time_ms;
-    kp_offset_delete_response_offset_delete_response_topic *topics;
+    kp_offset_delete_response_topic *topics;
     int32_t topics_count; /* -1 = null */
 };
 
-extern const kp_struct kp_offset_delete_response_offset_delete_response_partition_desc;
-extern const kp_struct kp_offset_delete_response_offset_delete_response_topic_desc;
+extern const kp_struct kp_offset_delete_response_partition_desc;
+extern const kp_struct kp_offset_delete_response_topic_desc;
 extern const kp_struct kp_offset_delete_response_desc;
 extern const kp_message kp_offset_delete_response_message;
 static inline void kp_offset_delete_response_init(kp_offset_delete_response *m) { kp_init(&kp_offset_delete_response_desc, m); }
@@ -4379,42 +4379,42 @@ static inline size_t kp_offset_delete_response_size(const kp_offset_delete_respo
 { return kp_size(&kp_offset_delete_response_message, m, version); }
 
 /* OffsetFetchRequest (valid versions 0-9) */
-typedef struct kp_offset_fetch_request_offset_fetch_request_topic kp_offset_fetch_request_offset_fetch_request_topic;
-typedef struct kp_offset_fetch_request_offset_fetch_request_topics kp_offset_fetch_request_offset_fetch_request_topics;
-typedef struct kp_offset_fetch_request_offset_fetch_request_group kp_offset_fetch_request_offset_fetch_request_group;
+typedef struct kp_offset_fetch_request_topic kp_offset_fetch_request_topic;
+typedef struct kp_offset_fetch_request_topics kp_offset_fetch_request_topics;
+typedef struct kp_offset_fetch_request_group kp_offset_fetch_request_group;
 typedef struct kp_offset_fetch_request kp_offset_fetch_request;
-struct kp_offset_fetch_request_offset_fetch_request_topic {
+struct kp_offset_fetch_request_topic {
     st_slice name;
     int32_t *partition_indexes;
     int32_t partition_indexes_count; /* -1 = null */
 };
 
-struct kp_offset_fetch_request_offset_fetch_request_topics {
+struct kp_offset_fetch_request_topics {
     st_slice name;
     int32_t *partition_indexes;
     int32_t partition_indexes_count; /* -1 = null */
 };
 
-struct kp_offset_fetch_request_offset_fetch_request_group {
+struct kp_offset_fetch_request_group {
     st_slice group_id;
     st_slice member_id;
     int32_t member_epoch;
-    kp_offset_fetch_request_offset_fetch_request_topics *topics;
+    kp_offset_fetch_request_topics *topics;
     int32_t topics_count; /* -1 = null */
 };
 
 struct kp_offset_fetch_request {
     st_slice group_id;
-    kp_offset_fetch_request_offset_fetch_request_topic *topics;
+    kp_offset_fetch_request_topic *topics;
     int32_t topics_count; /* -1 = null */
-    kp_offset_fetch_request_offset_fetch_request_group *groups;
+    kp_offset_fetch_request_group *groups;
     int32_t groups_count; /* -1 = null */
     bool require_stable;
 };
 
-extern const kp_struct kp_offset_fetch_request_offset_fetch_request_topic_desc;
-extern const kp_struct kp_offset_fetch_request_offset_fetch_request_topics_desc;
-extern const kp_struct kp_offset_fetch_request_offset_fetch_request_group_desc;
+extern const kp_struct kp_offset_fetch_request_topic_desc;
+extern const kp_struct kp_offset_fetch_request_topics_desc;
+extern const kp_struct kp_offset_fetch_request_group_desc;
 extern const kp_struct kp_offset_fetch_request_desc;
 extern const kp_message kp_offset_fetch_request_message;
 static inline void kp_offset_fetch_request_init(kp_offset_fetch_request *m) { kp_init(&kp_offset_fetch_request_desc, m); }
@@ -4426,13 +4426,13 @@ static inline size_t kp_offset_fetch_request_size(const kp_offset_fetch_request 
 { return kp_size(&kp_offset_fetch_request_message, m, version); }
 
 /* OffsetFetchResponse (valid versions 0-9) */
-typedef struct kp_offset_fetch_response_offset_fetch_response_partition kp_offset_fetch_response_offset_fetch_response_partition;
-typedef struct kp_offset_fetch_response_offset_fetch_response_topic kp_offset_fetch_response_offset_fetch_response_topic;
-typedef struct kp_offset_fetch_response_offset_fetch_response_partitions kp_offset_fetch_response_offset_fetch_response_partitions;
-typedef struct kp_offset_fetch_response_offset_fetch_response_topics kp_offset_fetch_response_offset_fetch_response_topics;
-typedef struct kp_offset_fetch_response_offset_fetch_response_group kp_offset_fetch_response_offset_fetch_response_group;
+typedef struct kp_offset_fetch_response_partition kp_offset_fetch_response_partition;
+typedef struct kp_offset_fetch_response_topic kp_offset_fetch_response_topic;
+typedef struct kp_offset_fetch_response_partitions kp_offset_fetch_response_partitions;
+typedef struct kp_offset_fetch_response_topics kp_offset_fetch_response_topics;
+typedef struct kp_offset_fetch_response_group kp_offset_fetch_response_group;
 typedef struct kp_offset_fetch_response kp_offset_fetch_response;
-struct kp_offset_fetch_response_offset_fetch_response_partition {
+struct kp_offset_fetch_response_partition {
     int32_t partition_index;
     int64_t committed_offset;
     int32_t committed_leader_epoch;
@@ -4440,13 +4440,13 @@ struct kp_offset_fetch_response_offset_fetch_response_partition {
     int16_t error_code;
 };
 
-struct kp_offset_fetch_response_offset_fetch_response_topic {
+struct kp_offset_fetch_response_topic {
     st_slice name;
-    kp_offset_fetch_response_offset_fetch_response_partition *partitions;
+    kp_offset_fetch_response_partition *partitions;
     int32_t partitions_count; /* -1 = null */
 };
 
-struct kp_offset_fetch_response_offset_fetch_response_partitions {
+struct kp_offset_fetch_response_partitions {
     int32_t partition_index;
     int64_t committed_offset;
     int32_t committed_leader_epoch;
@@ -4454,33 +4454,33 @@ struct kp_offset_fetch_response_offset_fetch_response_partitions {
     int16_t error_code;
 };
 
-struct kp_offset_fetch_response_offset_fetch_response_topics {
+struct kp_offset_fetch_response_topics {
     st_slice name;
-    kp_offset_fetch_response_offset_fetch_response_partitions *partitions;
+    kp_offset_fetch_response_partitions *partitions;
     int32_t partitions_count; /* -1 = null */
 };
 
-struct kp_offset_fetch_response_offset_fetch_response_group {
+struct kp_offset_fetch_response_group {
     st_slice group_id;
-    kp_offset_fetch_response_offset_fetch_response_topics *topics;
+    kp_offset_fetch_response_topics *topics;
     int32_t topics_count; /* -1 = null */
     int16_t error_code;
 };
 
 struct kp_offset_fetch_response {
     int32_t throttle_time_ms;
-    kp_offset_fetch_response_offset_fetch_response_topic *topics;
+    kp_offset_fetch_response_topic *topics;
     int32_t topics_count; /* -1 = null */
     int16_t error_code;
-    kp_offset_fetch_response_offset_fetch_response_group *groups;
+    kp_offset_fetch_response_group *groups;
     int32_t groups_count; /* -1 = null */
 };
 
-extern const kp_struct kp_offset_fetch_response_offset_fetch_response_partition_desc;
-extern const kp_struct kp_offset_fetch_response_offset_fetch_response_topic_desc;
-extern const kp_struct kp_offset_fetch_response_offset_fetch_response_partitions_desc;
-extern const kp_struct kp_offset_fetch_response_offset_fetch_response_topics_desc;
-extern const kp_struct kp_offset_fetch_response_offset_fetch_response_group_desc;
+extern const kp_struct kp_offset_fetch_response_partition_desc;
+extern const kp_struct kp_offset_fetch_response_topic_desc;
+extern const kp_struct kp_offset_fetch_response_partitions_desc;
+extern const kp_struct kp_offset_fetch_response_topics_desc;
+extern const kp_struct kp_offset_fetch_response_group_desc;
 extern const kp_struct kp_offset_fetch_response_desc;
 extern const kp_message kp_offset_fetch_response_message;
 static inline void kp_offset_fetch_response_init(kp_offset_fetch_response *m) { kp_init(&kp_offset_fetch_response_desc, m); }
@@ -5530,9 +5530,9 @@ static inline size_t kp_stop_replica_response_size(const kp_stop_replica_respons
 { return kp_size(&kp_stop_replica_response_message, m, version); }
 
 /* SyncGroupRequest (valid versions 0-5) */
-typedef struct kp_sync_group_request_sync_group_request_assignment kp_sync_group_request_sync_group_request_assignment;
+typedef struct kp_sync_group_request_assignment kp_sync_group_request_assignment;
 typedef struct kp_sync_group_request kp_sync_group_request;
-struct kp_sync_group_request_sync_group_request_assignment {
+struct kp_sync_group_request_assignment {
     st_slice member_id;
     st_slice assignment;
 };
@@ -5544,11 +5544,11 @@ struct kp_sync_group_request {
     st_slice group_instance_id;
     st_slice protocol_type;
     st_slice protocol_name;
-    kp_sync_group_request_sync_group_request_assignment *assignments;
+    kp_sync_group_request_assignment *assignments;
     int32_t assignments_count; /* -1 = null */
 };
 
-extern const kp_struct kp_sync_group_request_sync_group_request_assignment_desc;
+extern const kp_struct kp_sync_group_request_assignment_desc;
 extern const kp_struct kp_sync_group_request_desc;
 extern const kp_message kp_sync_group_request_message;
 static inline void kp_sync_group_request_init(kp_sync_group_request *m) { kp_init(&kp_sync_group_request_desc, m); }
@@ -5630,19 +5630,19 @@ static inline size_t kp_transaction_log_value_size(const kp_transaction_log_valu
 { return kp_size(&kp_transaction_log_value_message, m, version); }
 
 /* TxnOffsetCommitRequest (valid versions 0-4) */
-typedef struct kp_txn_offset_commit_request_txn_offset_commit_request_partition kp_txn_offset_commit_request_txn_offset_commit_request_partition;
-typedef struct kp_txn_offset_commit_request_txn_offset_commit_request_topic kp_txn_offset_commit_request_txn_offset_commit_request_topic;
+typedef struct kp_txn_offset_commit_request_partition kp_txn_offset_commit_request_partition;
+typedef struct kp_txn_offset_commit_request_topic kp_txn_offset_commit_request_topic;
 typedef struct kp_txn_offset_commit_request kp_txn_offset_commit_request;
-struct kp_txn_offset_commit_request_txn_offset_commit_request_partition {
+struct kp_txn_offset_commit_request_partition {
     int32_t partition_index;
     int64_t committed_offset;
     int32_t committed_leader_epoch;
     st_slice committed_metadata;
 };
 
-struct kp_txn_offset_commit_request_txn_offset_commit_request_topic {
+struct kp_txn_offset_commit_request_topic {
     st_slice name;
-    kp_txn_offset_commit_request_txn_offset_commit_request_partition *partitions;
+    kp_txn_offset_commit_request_partition *partitions;
     int32_t partitions_count; /* -1 = null */
 };
 
@@ -5654,12 +5654,12 @@ struct kp_txn_offset_commit_request {
     int32_t generation_id;
     st_slice member_id;
     st_slice group_instance_id;
-    kp_txn_offset_commit_request_txn_offset_commit_request_topic *topics;
+    kp_txn_offset_commit_request_topic *topics;
     int32_t topics_count; /* -1 = null */
 };
 
-extern const kp_struct kp_txn_offset_commit_request_txn_offset_commit_request_partition_desc;
-extern const kp_struct kp_txn_offset_commit_request_txn_offset_commit_request_topic_desc;
+extern const kp_struct kp_txn_offset_commit_request_partition_desc;
+extern const kp_struct kp_txn_offset_commit_request_topic_desc;
 extern const kp_struct kp_txn_offset_commit_request_desc;
 extern const kp_message kp_txn_offset_commit_request_message;
 static inline void kp_txn_offset_commit_request_init(kp_txn_offset_commit_request *m) { kp_init(&kp_txn_offset_commit_request_desc, m); }
@@ -5671,28 +5671,28 @@ static inline size_t kp_txn_offset_commit_request_size(const kp_txn_offset_commi
 { return kp_size(&kp_txn_offset_commit_request_message, m, version); }
 
 /* TxnOffsetCommitResponse (valid versions 0-4) */
-typedef struct kp_txn_offset_commit_response_txn_offset_commit_response_partition kp_txn_offset_commit_response_txn_offset_commit_response_partition;
-typedef struct kp_txn_offset_commit_response_txn_offset_commit_response_topic kp_txn_offset_commit_response_txn_offset_commit_response_topic;
+typedef struct kp_txn_offset_commit_response_partition kp_txn_offset_commit_response_partition;
+typedef struct kp_txn_offset_commit_response_topic kp_txn_offset_commit_response_topic;
 typedef struct kp_txn_offset_commit_response kp_txn_offset_commit_response;
-struct kp_txn_offset_commit_response_txn_offset_commit_response_partition {
+struct kp_txn_offset_commit_response_partition {
     int32_t partition_index;
     int16_t error_code;
 };
 
-struct kp_txn_offset_commit_response_txn_offset_commit_response_topic {
+struct kp_txn_offset_commit_response_topic {
     st_slice name;
-    kp_txn_offset_commit_response_txn_offset_commit_response_partition *partitions;
+    kp_txn_offset_commit_response_partition *partitions;
     int32_t partitions_count; /* -1 = null */
 };
 
 struct kp_txn_offset_commit_response {
     int32_t throttle_time_ms;
-    kp_txn_offset_commit_response_txn_offset_commit_response_topic *topics;
+    kp_txn_offset_commit_response_topic *topics;
     int32_t topics_count; /* -1 = null */
 };
 
-extern const kp_struct kp_txn_offset_commit_response_txn_offset_commit_response_partition_desc;
-extern const kp_struct kp_txn_offset_commit_response_txn_offset_commit_response_topic_desc;
+extern const kp_struct kp_txn_offset_commit_response_partition_desc;
+extern const kp_struct kp_txn_offset_commit_response_topic_desc;
 extern const kp_struct kp_txn_offset_commit_response_desc;
 extern const kp_message kp_txn_offset_commit_response_message;
 static inline void kp_txn_offset_commit_response_init(kp_txn_offset_commit_response *m) { kp_init(&kp_txn_offset_commit_response_desc, m); }
