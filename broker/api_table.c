@@ -4,7 +4,12 @@
 #include "broker/handlers.h"
 
 const api_support broker_apis[] = {
+    {0, 3, 11, handle_produce},
+    {1, 4, 17, handle_fetch},
+    {2, 0, 8, handle_list_offsets},
+    {3, 0, 12, handle_metadata},
     {18, 0, 4, handle_api_versions},
+    {22, 0, 5, handle_init_producer_id},
 };
 const size_t broker_api_count = sizeof(broker_apis) / sizeof(broker_apis[0]);
 

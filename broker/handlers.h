@@ -7,5 +7,10 @@
 
 void handle_api_versions(request *rq);
 void handle_api_versions_fallback(request *rq);
+void handle_metadata(request *rq);
+void handle_produce(request *rq);
+void handle_fetch(request *rq);
+void handle_list_offsets(request *rq);
+void handle_init_producer_id(request *rq);
 
 #endif
