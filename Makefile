@@ -110,6 +110,11 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) tests/unit/protocol_fill.c
 fuzz-run: fuzz
 	@bash tests/fuzz/run.sh $(TARGET) $(SECONDS)
 
+# One broker on 127.0.0.1:9092, data in ./data/broker-0, logging to the terminal until Ctrl-C.
+run: deps
+	@$(MAKE) --no-print-directory -j2 $(BUILD)/strait-broker
+	exec ./$(BUILD)/strait-broker --config config/broker.yaml
+
 clean:
 	rm -rf $(BUILD)
 
