@@ -5,7 +5,11 @@
 DEBIAN_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev \
 	libev-dev libyaml-dev libzstd-dev zlib1g-dev liblz4-dev libsnappy-dev \
 	libsqlite3-dev libssl-dev libcmocka-dev \
-	librdkafka-dev kcat python3 python3-confluent-kafka nodejs npm
+	librdkafka-dev kcat python3 python3-confluent-kafka
+# Node.js and npm (kafkajs interop tests): Debian's packages, unless a node
+# with npm is already installed (e.g. from NodeSource, whose nodejs conflicts
+# with Debian's npm package).
+NODE_PACKAGES := nodejs npm
 
 CC ?= gcc
 CLANG ?= clang
@@ -39,7 +43,8 @@ all: $(BINARIES) unit-build
 # Install whatever of DEBIAN_PACKAGES is missing (as root, or through sudo).
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done; \
+		command -v npm >/dev/null 2>&1 || echo $(NODE_PACKAGES)); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:" $$missing; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

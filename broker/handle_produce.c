@@ -16,8 +16,12 @@ enum { MAX_UNCOMPRESSED_FACTOR = 64 };
 typedef struct produce_ctx {
     request *rq;
     int64_t now_ms;
+    int16_t acks;
     bool appended;
 } produce_ctx;
+
+/* The in-sync replicas of a partition on this single node. */
+enum { ISR_SIZE = 1 };
 
 static size_t max_uncompressed(const topic *t)
 {
@@ -121,6 +125,11 @@ static void produce_partition(produce_ctx *pc, st_slice topic_name,
         out->error_message = st_slice_cstr("cannot append to an internal topic");
         return;
     }
+    if (pc->acks == -1 && p->topic->config.min_insync_replicas > ISR_SIZE) {
+        out->error_code = KAFKA_NOT_ENOUGH_REPLICAS;
+        out->error_message = st_slice_cstr("fewer in-sync replicas than min.insync.replicas");
+        return;
+    }
     produce_verdict v = produce_validate(in->records, &p->topic->config, pc->now_ms,
                                          max_uncompressed(p->topic));
     if (!v.error && st_batch_is_transactional(&v.batch.header))
@@ -163,7 +172,7 @@ void handle_produce(request *rq)
 {
     const kp_produce_request *req = rq->req.body;
     kp_produce_response *resp = request_new_response_body(rq);
-    produce_ctx pc = {rq, broker_now_ms(rq->b), false};
+    produce_ctx pc = {rq, broker_now_ms(rq->b), req->acks, false};
     int16_t acks_error = (req->acks == 0 || req->acks == 1 || req->acks == -1)
                              ? KAFKA_NONE
                              : KAFKA_INVALID_REQUIRED_ACKS;
