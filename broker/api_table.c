@@ -8,8 +8,19 @@ const api_support broker_apis[] = {
     {1, 4, 17, handle_fetch},
     {2, 0, 8, handle_list_offsets},
     {3, 0, 12, handle_metadata},
+    {8, 0, 9, handle_offset_commit},
+    {9, 0, 9, handle_offset_fetch},
+    {10, 0, 6, handle_find_coordinator},
+    {11, 0, 9, handle_join_group},
+    {12, 0, 4, handle_heartbeat},
+    {13, 0, 5, handle_leave_group},
+    {14, 0, 5, handle_sync_group},
+    {15, 0, 5, handle_describe_groups},
+    {16, 0, 5, handle_list_groups},
     {18, 0, 4, handle_api_versions},
     {22, 0, 5, handle_init_producer_id},
+    {42, 0, 2, handle_delete_groups},
+    {47, 0, 0, handle_offset_delete},
 };
 const size_t broker_api_count = sizeof(broker_apis) / sizeof(broker_apis[0]);
 

@@ -208,6 +208,7 @@ void broker_begin_shutdown(broker *b)
     st_logf(&b->logger, ST_LOG_INFO, "broker", "shutting down: no new connections");
     listener_stop(&b->listener);
     purgatory_flush(&b->fetch_purgatory);
+    group_coordinator_stop(&b->groups);
     ev_timer_init(&b->shutdown_timer, on_shutdown_poll, 0.0, SHUTDOWN_POLL_MS / 1000.0);
     b->shutdown_timer.data = b;
     b->shutdown_started = ev_now(b->loop);
@@ -294,6 +295,13 @@ static st_err start(broker *b, char *errbuf, size_t errlen)
         snprintf(errbuf, errlen, "out of memory");
         err = ST_ERR_NOMEM;
     }
+    if (!err) {
+        group_coordinator_init(&b->groups, b);
+        if (group_coordinator_start(&b->groups) != ST_OK) {
+            snprintf(errbuf, errlen, "cannot load consumer groups from __consumer_offsets");
+            err = ST_ERR_IO;
+        }
+    }
     if (!err)
         err = start_listener(b, errbuf, errlen);
     if (!err)
@@ -335,6 +343,8 @@ void broker_free(broker *b)
     while (b->connections.count > 0)
         connection_close(b->connections.items[b->connections.count - 1], "broker freed");
     free(b->connections.items);
+    if (b->groups.b)
+        group_coordinator_stop(&b->groups);
     close_all_partitions(b);
     topic_registry_free(&b->topics);
     producer_ids_close(&b->producer_ids);

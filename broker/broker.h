@@ -15,6 +15,7 @@
 #include "broker/broker_config.h"
 #include "broker/cluster_identity.h"
 #include "broker/purgatory.h"
+#include "broker/group_coordinator.h"
 #include "broker/listener.h"
 #include "broker/producer_ids.h"
 #include "broker/topics.h"
@@ -36,6 +37,7 @@ typedef struct broker {
     topic_registry topics;
     producer_ids producer_ids;
     purgatory fetch_purgatory;
+    group_coordinator groups;
     connection_set connections;
     bool clean_start;     /* the last stop was clean: logs were not rescanned */
     bool shutting_down;

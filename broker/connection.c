@@ -16,6 +16,7 @@ struct connection {
     struct ev_loop *loop;
     ev_io read_watcher;
     ev_io write_watcher;
+    ev_timer kick;    /* runs process_input on the next loop turn */
     int fd;
     int refs;
     bool open;
@@ -197,6 +198,15 @@ static void flush_output(connection *c)
     }
 }
 
+static void on_kick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    connection *c = w->data;
+    process_input(c);
+    connection_unref(c); /* the reference request_done took */
+}
+
 static void on_writable(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
@@ -226,6 +236,8 @@ connection *connection_new(struct ev_loop *loop, int fd, uint64_t id, const char
     c->hooks = *hooks;
     c->logger = logger;
     st_buf_init(&c->in);
+    ev_timer_init(&c->kick, on_kick, 0.0, 0.0);
+    c->kick.data = c;
     ev_io_init(&c->read_watcher, on_readable, fd, EV_READ);
     ev_io_init(&c->write_watcher, on_writable, fd, EV_WRITE);
     c->read_watcher.data = c;
@@ -269,6 +281,10 @@ void connection_close(connection *c, const char *reason)
                 (unsigned long long)c->id, c->peer, reason);
     ev_io_stop(c->loop, &c->read_watcher);
     ev_io_stop(c->loop, &c->write_watcher);
+    if (ev_is_active(&c->kick)) {
+        ev_timer_stop(c->loop, &c->kick);
+        connection_unref(c); /* the kick's reference */
+    }
     close(c->fd);
     c->fd = -1;
     drop_output(c);
@@ -277,13 +293,21 @@ void connection_close(connection *c, const char *reason)
     connection_unref(c); /* the reference the open socket held */
 }
 
+/* The next request is dispatched by the processing loop when one is
+ * running (the usual case: the handler answered at once); a request
+ * answered later (a long poll, a rebalance) lets the next one in on the
+ * next loop turn, so that a handler is never re-entered from inside another
+ * component's callback. */
 static void request_done(connection *c)
 {
     c->in_flight = false;
     if (!c->open)
         return;
     flush_output(c);
-    process_input(c);
+    if (!c->processing && !ev_is_active(&c->kick)) {
+        connection_ref(c);
+        ev_timer_start(c->loop, &c->kick);
+    }
     update_watchers(c);
 }
 

@@ -12,5 +12,16 @@ void handle_produce(request *rq);
 void handle_fetch(request *rq);
 void handle_list_offsets(request *rq);
 void handle_init_producer_id(request *rq);
+void handle_find_coordinator(request *rq);
+void handle_join_group(request *rq);
+void handle_sync_group(request *rq);
+void handle_heartbeat(request *rq);
+void handle_leave_group(request *rq);
+void handle_offset_commit(request *rq);
+void handle_offset_fetch(request *rq);
+void handle_list_groups(request *rq);
+void handle_describe_groups(request *rq);
+void handle_delete_groups(request *rq);
+void handle_offset_delete(request *rq);
 
 #endif

@@ -1,6 +1,7 @@
 /* wire.c — primitive reader/writer (see wire.h). */
 #include "wire.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 st_slice st_slice_cstr(const char *s)
@@ -8,6 +9,41 @@ st_slice st_slice_cstr(const char *s)
     if (!s)
         return ST_SLICE_NULL;
     return st_slice_from(s, strlen(s));
+}
+
+st_slice st_slice_dup(st_slice s, bool *ok)
+{
+    *ok = true;
+    if (s.len < 0)
+        return ST_SLICE_NULL;
+    uint8_t *p = malloc(s.len ? (size_t)s.len : 1);
+    if (!p) {
+        *ok = false;
+        return ST_SLICE_NULL;
+    }
+    if (s.len)
+        memcpy(p, s.ptr, (size_t)s.len);
+    return st_slice_from(p, (size_t)s.len);
+}
+
+void st_slice_free(st_slice *s)
+{
+    if (s->len >= 0)
+        free((void *)(uintptr_t)s->ptr);
+    *s = ST_SLICE_NULL;
+}
+
+char *st_slice_strdup(st_slice s)
+{
+    if (s.len < 0)
+        return NULL;
+    char *p = malloc((size_t)s.len + 1);
+    if (p) {
+        if (s.len)
+            memcpy(p, s.ptr, (size_t)s.len);
+        p[s.len] = '\0';
+    }
+    return p;
 }
 
 bool st_slice_eq(st_slice a, st_slice b)

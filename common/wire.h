@@ -31,6 +31,12 @@ static inline st_slice st_slice_from(const void *p, size_t n)
     return (st_slice){(const uint8_t *)p, (int32_t)n};
 }
 st_slice st_slice_cstr(const char *s); /* NULL gives the null slice */
+/* A malloc'd copy (the null slice stays null); *ok is false on allocation
+ * failure. Free with st_slice_free. */
+st_slice st_slice_dup(st_slice s, bool *ok);
+void st_slice_free(st_slice *s);
+/* A malloc'd NUL-terminated copy, or NULL (null slice or no memory). */
+char *st_slice_strdup(st_slice s);
 bool st_slice_eq(st_slice a, st_slice b);
 bool st_slice_eq_cstr(st_slice a, const char *s);
 
