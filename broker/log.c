@@ -86,9 +86,9 @@ static st_err fail_flush(st_log *log, st_err err, const char *fmt, ...)
 
 st_err st_log_config_check(const st_log_config *cfg)
 {
-    bool ok = cfg->segment_bytes >= ST_BATCH_HEADER_SIZE && cfg->segment_bytes <= INT32_MAX &&
-              cfg->segment_ms >= 1 && cfg->retention_ms >= -1 && cfg->retention_bytes >= -1 &&
-              cfg->index_interval_bytes >= 0 && cfg->segment_index_bytes >= 4 &&
+    bool ok = cfg->segment_bytes >= 14 && cfg->segment_bytes <= INT32_MAX &&
+              cfg->segment_ms >= 1 && cfg->index_interval_bytes >= 0 &&
+              cfg->segment_index_bytes >= 4 &&
               cfg->flush_interval_messages >= 1 && cfg->flush_interval_ms >= 0;
     return ok ? ST_OK : ST_ERR_MALFORMED;
 }
@@ -685,13 +685,13 @@ static st_err settle_offsets(open_state *s)
         start = s->file_log_start;
     log->log_start_offset = start < end ? start : end;
     log->persisted_log_start = s->file_log_start;
-    if (s->clean) {
-        log->recovery_point = end;
-        return ST_OK;
-    }
-    int64_t rp = s->file_recovery_point < 0 ? 0 : s->file_recovery_point;
-    log->recovery_point = rp;
-    return lower_recovery_point(log, end);
+    /* A file saying more than the log holds (it was cut) must not survive:
+     * a later unclean open would trust unflushed segments. */
+    log->recovery_point = s->file_recovery_point < 0 ? 0 : s->file_recovery_point;
+    st_err err = lower_recovery_point(log, end);
+    if (!err && s->clean)
+        log->recovery_point = end; /* the clean shutdown flushed everything */
+    return err;
 }
 
 static st_err load_log(open_state *s)
@@ -1027,7 +1027,27 @@ st_err st_log_append(st_log *log, uint8_t *batches, size_t n, const st_log_appen
 
 static const st_log_range empty_range = {.segment = NULL, .fd = -1, .first_offset = -1};
 
-/* End of the range that starts with batch first (see st_log_read). */
+/* Extends *end over the batches from the cursor on while they end below
+ * max_offset and within limit. */
+static st_err walk_to_limit(st_segment_cursor *c, int64_t max_offset, int64_t limit,
+                            int64_t *end)
+{
+    for (;;) {
+        st_segment_batch b;
+        bool done;
+        st_err err = st_segment_cursor_next(c, &b, &done);
+        if (err || done || st_batch_last_offset(&b.header) >= max_offset ||
+            b.position + b.size > limit)
+            return err;
+        *end = b.position + b.size;
+    }
+}
+
+/* End of the range that starts with batch first (see st_log_read). Jumps
+ * over whole batches with the offset index: the batches before an entry
+ * (ioff, ipos) all end below ioff. The entry's claim is checked (a batch
+ * with base offset ioff starts at ipos) before it is believed. Damage met
+ * after the first batch ends the range there (the next read reports it). */
 static st_err range_end(const st_segment *seg, const st_segment_batch *first, int64_t max_offset,
                         int32_t max_bytes, int64_t *end)
 {
@@ -1037,29 +1057,28 @@ static st_err range_end(const st_segment *seg, const st_segment_batch *first, in
         *end = seg->size; /* everything that follows is eligible and fits */
         return ST_OK;
     }
-    int64_t ioff = -1, ipos;
     st_segment_cursor *c = malloc(sizeof(*c));
     if (!c)
         return ST_ERR_NOMEM;
-    /* Batches before an index entry (ioff, ipos) all end below ioff. */
-    if (st_offset_index_floor(&seg->oindex, limit, max_offset, &ioff, &ipos) && ipos > *end) {
-        *end = ipos;
+    int64_t ioff, ipos, jumped;
+    bool jump = st_offset_index_floor(&seg->oindex, limit, max_offset, &ioff, &ipos) &&
+                ipos > *end;
+    st_err err = ST_OK;
+    if (jump) {
         st_segment_cursor_init(c, seg, ipos, ioff);
-    } else {
-        st_segment_cursor_init(c, seg, *end, -1);
+        jumped = ipos;
+        err = walk_to_limit(c, max_offset, limit, &jumped);
+        if (c->pos > ipos) /* the entry named a real batch */
+            *end = jumped;
+        else
+            jump = false;
     }
-    st_err err;
-    for (;;) {
-        st_segment_batch b;
-        bool done;
-        err = st_segment_cursor_next(c, &b, &done);
-        if (err || done || st_batch_last_offset(&b.header) >= max_offset ||
-            b.position + b.size > limit)
-            break;
-        *end = b.position + b.size;
+    if (!jump && err != ST_ERR_IO && err != ST_ERR_NOMEM) {
+        st_segment_cursor_init(c, seg, *end, -1);
+        err = walk_to_limit(c, max_offset, limit, end);
     }
     free(c);
-    return err;
+    return err == ST_ERR_CORRUPT ? ST_OK : err;
 }
 
 st_err st_log_read(st_log *log, int64_t offset, int64_t max_offset, int32_t max_bytes,
@@ -1393,9 +1412,10 @@ st_err st_log_scan_batches(st_log *log, int64_t from_offset, st_log_batch_fn cb,
     st_err err = ST_OK;
     for (size_t i = segment_for(log, from_offset); !err && i < log->nsegs; i++) {
         st_segment *seg = log->segs[i];
-        int64_t ioff, ipos;
-        st_offset_index_lookup(&seg->oindex, from_offset, &ioff, &ipos);
-        st_segment_cursor_init(c, seg, ipos, ipos ? ioff : -1);
+        if ((err = st_segment_cursor_seek(c, seg, from_offset))) {
+            err = fail(log, err, "scanning %s", seg_name(seg));
+            break;
+        }
         for (;;) {
             st_segment_batch b;
             bool done;

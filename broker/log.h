@@ -39,8 +39,7 @@
  *   ST_LOG_OUT_OF_RANGE  st_log_read, st_log_delete_records_before: offset
  *                        outside [log start, log end] -> OFFSET_OUT_OF_RANGE
  *   ST_ERR_TOO_LARGE     st_log_append: a batch larger than segment.bytes
- *                        -> RECORD_LIST_TOO_LARGE (same value as
- *                        ST_LOG_OUT_OF_RANGE; no function returns both)
+ *                        -> RECORD_LIST_TOO_LARGE
  *   ST_ERR_MALFORMED     st_log_append: bytes that are not whole v2 batches,
  *                        or a follower append whose offsets go backwards
  *                        -> CORRUPT_MESSAGE; st_log_open/st_log_set_config:
@@ -66,15 +65,16 @@
 #include "common/err.h"
 #include "common/record_batch.h"
 
-/* An offset outside the log (common/err.h has no value of its own yet). */
-#define ST_LOG_OUT_OF_RANGE ST_ERR_TOO_LARGE
+/* An offset outside the log. */
+#define ST_LOG_OUT_OF_RANGE ST_ERR_OUT_OF_RANGE
 
 typedef struct st_log st_log;
 
-/* ST_OK, or ST_ERR_MALFORMED naming nothing: segment_bytes in
- * [61, INT32_MAX], segment_ms >= 1, retention_ms/bytes >= -1,
+/* ST_OK, or ST_ERR_MALFORMED: Kafka's bounds — segment_bytes in
+ * [14, INT32_MAX] (a batch larger than it is refused), segment_ms >= 1,
  * index_interval_bytes >= 0, segment_index_bytes >= 4,
- * flush_interval_messages >= 1, flush_interval_ms >= 0. */
+ * flush_interval_messages >= 1, flush_interval_ms >= 0. Any negative
+ * retention_ms or retention_bytes means unlimited. */
 st_err st_log_config_check(const st_log_config *cfg);
 
 /* ---- Open and close */
@@ -169,7 +169,8 @@ typedef struct st_log_append_result {
  * are added every index.interval.bytes. Written with pwrite(2), no fsync.
  * A new leader epoch is recorded and the epoch checkpoint rewritten (with
  * an fsync: rare, once per leader change). On failure nothing was appended
- * (the bytes may have been edited). */
+ * (the bytes may have been edited) — except when only that checkpoint write
+ * failed: ST_ERR_IO with res filled in, the batches are in the log. */
 st_err st_log_append(st_log *log, uint8_t *batches, size_t n, const st_log_append_opts *opts,
                      st_log_append_result *res);
 

@@ -11,8 +11,8 @@
 typedef struct st_log_config {
     int64_t segment_bytes;           /* segment.bytes: roll past this size (<= INT32_MAX) */
     int64_t segment_ms;              /* segment.ms: roll when the active segment is this old */
-    int64_t retention_ms;            /* retention.ms, -1 = unlimited */
-    int64_t retention_bytes;         /* retention.bytes, -1 = unlimited */
+    int64_t retention_ms;            /* retention.ms, negative = unlimited */
+    int64_t retention_bytes;         /* retention.bytes, negative = unlimited */
     int32_t index_interval_bytes;    /* index.interval.bytes: log bytes between index entries */
     int32_t segment_index_bytes;     /* segment.index.bytes: max index file size, roll when full */
     int64_t flush_interval_messages; /* flush.messages: a flush is due after this many records */

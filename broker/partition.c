@@ -96,7 +96,12 @@ st_err partition_open(const char *log_dir, topic *t, int32_t index, bool clean_s
     if (!err) {
         log_open_info(logger, p, &info);
         p->leader_epoch = st_log_latest_epoch(p->log) < 0 ? 0 : st_log_latest_epoch(p->log);
-        err = recover_producers(p);
+        /* As Kafka's leader does, record the epoch's start before any
+         * append (OffsetForLeaderEpoch then answers it for an empty log). */
+        if (st_log_latest_epoch(p->log) < 0)
+            err = st_log_assign_epoch(p->log, p->leader_epoch, st_log_end_offset(p->log));
+        if (!err)
+            err = recover_producers(p);
     }
     if (err) {
         snprintf(errbuf, errlen, "cannot open %s: %s (%s)", path, st_err_name(err),

@@ -292,6 +292,24 @@ static st_err cursor_fill(st_segment_cursor *c, const uint8_t **hdr)
     return ST_OK;
 }
 
+st_err st_segment_cursor_seek(st_segment_cursor *c, const st_segment *seg, int64_t offset)
+{
+    int64_t ioff, ipos;
+    st_offset_index_lookup(&seg->oindex, offset, &ioff, &ipos);
+    st_segment_cursor_init(c, seg, ipos, ipos ? ioff : -1);
+    if (ipos == 0)
+        return ST_OK;
+    const uint8_t *p;
+    st_err err = cursor_fill(c, &p);
+    if (err == ST_ERR_IO)
+        return err;
+    if (err == ST_OK && p[ST_BATCH_OFF_MAGIC] == ST_BATCH_MAGIC &&
+        st_get_i64(p + ST_BATCH_OFF_BASE_OFFSET) == ioff)
+        return ST_OK;
+    st_segment_cursor_init(c, seg, 0, -1); /* the entry lied: walk from the start */
+    return ST_OK;
+}
+
 st_err st_segment_cursor_next(st_segment_cursor *c, st_segment_batch *b, bool *done)
 {
     *done = false;
@@ -467,7 +485,6 @@ static st_err check_large_batch(recovery_scan *s, int64_t pos, st_batch_header *
     if (err)
         return err;
     st_batch_header_read(hdr, sizeof(hdr), h);
-    s->out->stop_offset = h->base_offset;
     if (h->magic != ST_BATCH_MAGIC)
         return h->magic == 0 || h->magic == 1 ? ST_ERR_UNSUPPORTED : ST_ERR_MALFORMED;
     if (h->batch_length < ST_BATCH_MIN_LENGTH || h->record_count < 0)
@@ -530,6 +547,7 @@ static st_err scan_chunk(recovery_scan *s, int64_t *pos, bool *stop)
     if (err) {
         *stop = true;
         s->out->stop = err;
+        s->out->stop_offset = h.base_offset;
         return ST_OK;
     }
     *pos += size;
@@ -615,15 +633,12 @@ st_err st_segment_finalize(st_segment *seg)
 st_err st_segment_find(const st_segment *seg, int64_t offset, st_segment_batch *out,
                        bool *found)
 {
-    int64_t ioff, ipos;
     *found = false;
-    st_offset_index_lookup(&seg->oindex, offset, &ioff, &ipos);
     st_segment_cursor *c = malloc(sizeof(*c));
     if (!c)
         return ST_ERR_NOMEM;
-    st_segment_cursor_init(c, seg, ipos, ipos ? ioff : -1);
-    st_err err;
-    for (;;) {
+    st_err err = st_segment_cursor_seek(c, seg, offset);
+    while (!err) {
         bool done;
         err = st_segment_cursor_next(c, out, &done);
         if (err || done)
@@ -798,16 +813,13 @@ st_err st_segment_find_timestamp(const st_segment *seg, int64_t ts, int64_t min_
     int64_t start = st_time_index_lookup(&seg->tindex, ts);
     if (start < min_offset)
         start = min_offset;
-    int64_t ioff, ipos;
-    st_offset_index_lookup(&seg->oindex, start, &ioff, &ipos);
     st_segment_cursor *c = malloc(sizeof(*c));
     if (!c)
         return ST_ERR_NOMEM;
     batch_reader r = {.open = false};
     st_buf_init(&r.bytes);
-    st_segment_cursor_init(c, seg, ipos, ipos ? ioff : -1);
-    st_err err;
-    for (;;) {
+    st_err err = st_segment_cursor_seek(c, seg, start);
+    while (!err) {
         st_segment_batch b;
         bool done;
         err = st_segment_cursor_next(c, &b, &done);

@@ -160,6 +160,10 @@ typedef struct st_segment_cursor {
  * index entry's claim). */
 void st_segment_cursor_init(st_segment_cursor *c, const st_segment *seg, int64_t pos,
                             int64_t expect_base);
+/* Starts at the batch the offset index names for offset (the last entry at
+ * or below it), after checking the entry's claim against the header there;
+ * a wrong entry (a damaged index) makes it start at position 0 instead. */
+st_err st_segment_cursor_seek(st_segment_cursor *c, const st_segment *seg, int64_t offset);
 /* The next batch header: *done at the end. ST_ERR_CORRUPT when the bytes are
  * not a sane batch (bad magic or length, running past the end, offsets going
  * backwards), ST_ERR_IO on a read error. */

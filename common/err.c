@@ -12,6 +12,7 @@ const char *st_err_name(st_err err)
     case ST_ERR_UNSUPPORTED: return "unsupported";
     case ST_ERR_CORRUPT: return "checksum mismatch";
     case ST_ERR_IO: return "I/O error";
+    case ST_ERR_OUT_OF_RANGE: return "out of range";
     }
     return "unknown error";
 }

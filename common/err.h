@@ -16,6 +16,7 @@ typedef enum st_err {
     ST_ERR_UNSUPPORTED, /* valid input that this code does not handle */
     ST_ERR_CORRUPT,     /* a checksum mismatch */
     ST_ERR_IO,          /* an operating-system call failed (see errno) */
+    ST_ERR_OUT_OF_RANGE, /* an offset or index outside what exists */
 } st_err;
 
 /* A short, static, human-readable name for an error value. */

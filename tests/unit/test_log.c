@@ -240,6 +240,49 @@ static void check_every_offset(st_log *log)
     check_log(log, true);
 }
 
+/* Every read from `from` (stepping) for a sweep of max_bytes and
+ * max_offset returns whole batches that start at the batch holding from,
+ * end below max_offset, fit max_bytes (or are one batch), and are maximal:
+ * the next batch is in another segment, reaches max_offset, or would not
+ * fit. */
+static void check_ranges(st_log *log, int step)
+{
+    int64_t start = st_log_start_offset(log), end = st_log_end_offset(log);
+    const int64_t max_offsets[] = {INT64_MAX, end - 1, (start + end) / 2};
+    for (int64_t from = start; from < end; from += step)
+        for (int32_t mb = 1; mb < 3000; mb += 53)
+            for (int m = 0; m < 3; m++) {
+                int64_t max_offset = max_offsets[m];
+                st_log_range r;
+                assert_int_equal(st_log_read(log, from, max_offset, mb, true, &r), ST_OK);
+                if (r.length == 0) { /* only when the batch holding from reaches max_offset */
+                    st_log_range one;
+                    assert_int_equal(st_log_read(log, from, INT64_MAX, 1, true, &one), ST_OK);
+                    int64_t f1, l1;
+                    range_batches(&one, &f1, &l1);
+                    assert_true(l1 >= max_offset);
+                    st_log_range_release(&one);
+                    st_log_range_release(&r);
+                    continue;
+                }
+                int64_t first, last;
+                int n = range_batches(&r, &first, &last);
+                assert_true(first <= from && from <= last);
+                assert_true(last < max_offset);
+                assert_true(r.length <= mb || n == 1);
+                if (last + 1 < end) {
+                    st_log_range next;
+                    assert_int_equal(st_log_read(log, last + 1, INT64_MAX, 1, true, &next), ST_OK);
+                    int64_t f2, l2;
+                    range_batches(&next, &f2, &l2);
+                    if (next.segment == r.segment && next.position == r.position + r.length)
+                        assert_true(l2 >= max_offset || r.length + next.length > mb);
+                    st_log_range_release(&next);
+                }
+                st_log_range_release(&r);
+            }
+}
+
 /* The whole log as bytes (every range from the start, concatenated). */
 static st_buf whole_log(st_log *log)
 {
@@ -556,6 +599,7 @@ static void test_roll_by_size_names_segments(void **state)
     }
     assert_int_equal(total, st_log_size_bytes(log));
     check_every_offset(log);
+    check_ranges(log, 5);
     assert_int_equal(st_log_close(log), ST_OK);
 }
 
@@ -801,6 +845,77 @@ static void test_recovery_drops_later_segments(void **state)
     assert_int_equal(st_log_close(log), ST_OK);
 }
 
+/* baseOffset is outside the CRC: a damaged one in a middle segment is
+ * caught by the next segment's base offset bounding every batch before it. */
+static void test_recovery_damaged_base_offset(void **state)
+{
+    fixture *f = *state;
+    st_log_config cfg = small_config();
+    cfg.segment_bytes = 1000;
+    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    append_many(log, 40, 2, 40);
+    st_log_range r;
+    assert_int_equal(st_log_read(log, 4, INT64_MAX, 1 << 20, true, &r), ST_OK);
+    int64_t pos = r.position; /* batch 4..5 of the first segment */
+    st_log_range_release(&r);
+    int32_t segs = st_log_segment_count(log);
+    copy_dir(f->dir, f->copy);
+    assert_int_equal(st_log_close(log), ST_OK);
+    char path[256];
+    segment_file(f->copy, 0, "log", path, sizeof(path));
+    flip_byte(path, pos + 6); /* base offset 4 -> 4 + 0x5a00: CRC still valid */
+
+    st_log_open_info info;
+    log = open_log(f->copy, &cfg, false, &info);
+    assert_int_equal(st_log_end_offset(log), 4);
+    assert_int_equal(info.segments_dropped, segs - 1);
+    assert_int_equal(file_size(path), pos);
+    check_every_offset(log);
+    assert_int_equal(st_log_close(log), ST_OK);
+}
+
+/* Batches larger than the recovery scan's 1 MiB buffer are checked with a
+ * streamed CRC. */
+static void test_recovery_large_batches(void **state)
+{
+    fixture *f = *state;
+    st_log_config cfg = small_config();
+    cfg.segment_bytes = 8 << 20;
+    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    append_batch(log, 2, T0, NULL, ST_CODEC_NONE, 50, NULL);
+    size_t big = append_batch(log, 1, T0 + 1, NULL, ST_CODEC_NONE, 1536 * 1024, NULL);
+    append_batch(log, 2, T0 + 2, NULL, ST_CODEC_NONE, 50, NULL);
+    assert_int_equal(st_log_end_offset(log), 5);
+    assert_int_equal(st_log_close(log), ST_OK);
+    char rp[300], path[256];
+    snprintf(rp, sizeof(rp), "%s/recovery-point", f->dir);
+    segment_file(f->dir, 0, "log", path, sizeof(path));
+    unlink(rp);
+    st_log_open_info info;
+    log = open_log(f->dir, &cfg, false, &info);
+    assert_int_equal(info.truncated_bytes, 0);
+    assert_int_equal(info.batches_scanned, 3);
+    assert_int_equal(st_log_end_offset(log), 5);
+    check_every_offset(log);
+    assert_int_equal(st_log_close(log), ST_OK);
+
+    st_log_range r;
+    log = open_log(f->dir, &cfg, true, NULL);
+    assert_int_equal(st_log_read(log, 2, INT64_MAX, 1, true, &r), ST_OK);
+    assert_int_equal(r.length, (int64_t)big);
+    int64_t at = r.position;
+    st_log_range_release(&r);
+    assert_int_equal(st_log_close(log), ST_OK);
+    flip_byte(path, at + (int64_t)big - 1000); /* deep inside the big batch */
+    unlink(rp);
+    log = open_log(f->dir, &cfg, false, &info);
+    assert_int_equal(st_log_end_offset(log), 2);
+    assert_int_equal(file_size(path), at);
+    assert_true(strstr(info.detail, "CRC mismatch") != NULL);
+    check_every_offset(log);
+    assert_int_equal(st_log_close(log), ST_OK);
+}
+
 /* ---- Index rebuilds */
 
 static void test_index_rebuilt_when_missing_or_garbage(void **state)
@@ -878,6 +993,35 @@ static void test_index_rebuilt_when_missing_or_garbage(void **state)
     assert_int_equal(lk.offset, 60);
     assert_int_equal(st_log_close(log), ST_OK);
     assert_int_equal(file_size(timeindex), timeindex_size);
+
+    /* 6. a middle entry pointing one byte into its batch: still ordered, so
+     * a clean open keeps it; reads must not believe it. */
+    st_buf before;
+    log = open_log(f->dir, &cfg, true, &info);
+    before = whole_log(log);
+    assert_int_equal(st_log_close(log), ST_OK);
+    int64_t n = file_size(index) / 8;
+    assert_true(n >= 4);
+    fd = open(index, O_RDWR);
+    at = (off_t)(n / 2 * 8 + 7);
+    uint8_t last_byte;
+    assert_int_equal(pread(fd, &last_byte, 1, at), 1);
+    last_byte++;
+    assert_int_equal(pwrite(fd, &last_byte, 1, at), 1);
+    close(fd);
+    log = open_log(f->dir, &cfg, true, &info);
+    assert_int_equal(info.indexes_rebuilt, 0);
+    check_every_offset(log);
+    check_ranges(log, 7);
+    st_buf after = whole_log(log); /* whole batches, the same bytes */
+    assert_int_equal(after.len, before.len);
+    assert_memory_equal(after.data, before.data, before.len);
+    st_log_timestamp_lookup lk2;
+    assert_int_equal(st_log_offset_for_timestamp(log, T0 + 10 * 30, &lk2), ST_OK);
+    assert_int_equal(lk2.offset, 60);
+    st_buf_free(&before);
+    st_buf_free(&after);
+    assert_int_equal(st_log_close(log), ST_OK);
     free(orig);
     free(now);
 }
@@ -1025,6 +1169,48 @@ static void test_offset_for_timestamp_is_record_exact(void **state)
     st_log_timestamp_lookup lk;
     assert_int_equal(st_log_offset_for_timestamp(log, T0 - 600, &lk), ST_OK);
     assert_int_equal(lk.offset, 10);
+    assert_int_equal(st_log_close(log), ST_OK);
+}
+
+/* Only the final time index entries (written on roll and close) tell a
+ * clean reopen each segment's largest timestamp. */
+static void test_timestamps_survive_clean_reopen(void **state)
+{
+    fixture *f = *state;
+    st_log_config cfg = small_config();
+    cfg.segment_bytes = 600;
+    cfg.index_interval_bytes = 1 << 20; /* no regular index entries at all */
+    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    rec_ts recs[200];
+    int nrec = 0;
+    for (int i = 0; i < 30; i++) {
+        /* The newest record of every segment sits in its last batch; batch 2
+         * carries the log's largest timestamp. */
+        int64_t base = T0 + 1000 * i + (i == 2 ? 500000 : 0);
+        int64_t deltas[3] = {0, 300, 100};
+        st_log_append_result res;
+        append_batch(log, 3, base, deltas, ST_CODEC_NONE, 40, &res);
+        for (int k = 0; k < 3; k++)
+            recs[nrec++] = (rec_ts){res.first_offset + k, base + deltas[k]};
+    }
+    assert_true(st_log_segment_count(log) >= 5);
+    assert_int_equal(st_log_close(log), ST_OK);
+    st_log_open_info info;
+    log = open_log(f->dir, &cfg, true, &info);
+    assert_int_equal(info.segments_scanned, 0);
+    st_log_timestamp_lookup lk;
+    assert_int_equal(st_log_max_timestamp(log, &lk), ST_OK);
+    assert_int_equal(lk.offset, 7);
+    assert_int_equal(lk.timestamp, T0 + 2000 + 500000 + 300);
+    for (int k = 0; k < nrec; k++) {
+        int64_t ts = recs[k].ts, want = -1;
+        for (int j = 0; j < nrec && want < 0; j++)
+            if (recs[j].ts >= ts)
+                want = recs[j].offset;
+        assert_int_equal(st_log_offset_for_timestamp(log, ts, &lk), ST_OK);
+        assert_true(lk.found);
+        assert_int_equal(lk.offset, want);
+    }
     assert_int_equal(st_log_close(log), ST_OK);
 }
 
@@ -1446,9 +1632,12 @@ int main(void)
         T(test_recovery_flipped_middle_byte),
         T(test_recovery_zero_tail),
         T(test_recovery_drops_later_segments),
+        T(test_recovery_damaged_base_offset),
+        T(test_recovery_large_batches),
         T(test_index_rebuilt_when_missing_or_garbage),
         T(test_random_file_contents_never_crash),
         T(test_offset_for_timestamp_is_record_exact),
+        T(test_timestamps_survive_clean_reopen),
         T(test_max_timestamp_prefers_earliest),
         T(test_retention_by_time),
         T(test_retention_by_size),
