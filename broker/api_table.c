@@ -18,9 +18,19 @@ const api_support broker_apis[] = {
     {15, 0, 5, handle_describe_groups},
     {16, 0, 5, handle_list_groups},
     {18, 0, 4, handle_api_versions},
+    {19, 0, 7, handle_create_topics},
+    {20, 0, 6, handle_delete_topics},
+    {21, 0, 2, handle_delete_records},
     {22, 0, 5, handle_init_producer_id},
+    {23, 0, 4, handle_offset_for_leader_epoch},
+    {32, 0, 4, handle_describe_configs},
+    {33, 0, 2, handle_alter_configs},
+    {35, 0, 4, handle_describe_log_dirs},
+    {37, 0, 3, handle_create_partitions},
     {42, 0, 2, handle_delete_groups},
+    {44, 0, 1, handle_incremental_alter_configs},
     {47, 0, 0, handle_offset_delete},
+    {60, 0, 1, handle_describe_cluster},
 };
 const size_t broker_api_count = sizeof(broker_apis) / sizeof(broker_apis[0]);
 

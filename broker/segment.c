@@ -43,6 +43,12 @@ bool st_segment_path(const st_segment *seg, const char *suffix, char *out, size_
     return n > 0 && (size_t)n < cap;
 }
 
+bool st_segment_file(const st_segment *seg, const char *ext, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s%s%s", seg->prefix, ext, seg->tail);
+    return n > 0 && (size_t)n < cap;
+}
+
 /* ---- Life cycle */
 
 static st_segment *segment_alloc(const char *dir, int64_t base_offset,
@@ -69,6 +75,7 @@ static st_segment *segment_alloc(const char *dir, int64_t base_offset,
     seg->created_ms = now_ms;
     seg->index_interval_bytes = cfg->index_interval_bytes;
     seg->refs = 1;
+    seg->tail = "";
     return seg;
 }
 
@@ -86,7 +93,7 @@ static void segment_free(st_segment *seg)
 static st_err open_files(st_segment *seg, const st_log_config *cfg, bool create)
 {
     char path[4096];
-    if (!st_segment_path(seg, ".log", path, sizeof(path)))
+    if (!st_segment_file(seg, ".log", path, sizeof(path)))
         return ST_ERR_TOO_LARGE;
     int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0);
     seg->fd = open(path, flags, 0644);
@@ -97,13 +104,13 @@ static st_err open_files(st_segment *seg, const st_log_config *cfg, bool create)
         return ST_ERR_IO;
     seg->size = (int64_t)st.st_size;
     bool had_index, had_timeindex;
-    if (!st_segment_path(seg, ".index", path, sizeof(path)))
+    if (!st_segment_file(seg, ".index", path, sizeof(path)))
         return ST_ERR_TOO_LARGE;
     st_err err = st_offset_index_open(&seg->oindex, path, seg->base_offset,
                                       cfg->segment_index_bytes, &had_index);
     if (err)
         return err;
-    if (!st_segment_path(seg, ".timeindex", path, sizeof(path)))
+    if (!st_segment_file(seg, ".timeindex", path, sizeof(path)))
         return ST_ERR_TOO_LARGE;
     err = st_time_index_open(&seg->tindex, path, seg->base_offset,
                              cfg->segment_index_bytes, &had_timeindex);
@@ -120,7 +127,7 @@ static st_err open_files(st_segment *seg, const st_log_config *cfg, bool create)
 }
 
 static st_err segment_start(const char *dir, int64_t base_offset, const st_log_config *cfg,
-                            int64_t now_ms, bool create, st_segment **out)
+                            int64_t now_ms, bool create, const char *tail, st_segment **out)
 {
     *out = NULL;
     if (base_offset < 0)
@@ -128,6 +135,7 @@ static st_err segment_start(const char *dir, int64_t base_offset, const st_log_c
     st_segment *seg = segment_alloc(dir, base_offset, cfg, now_ms);
     if (!seg)
         return ST_ERR_NOMEM;
+    seg->tail = tail;
     st_err err = open_files(seg, cfg, create);
     if (err) {
         int saved = errno;
@@ -142,13 +150,88 @@ static st_err segment_start(const char *dir, int64_t base_offset, const st_log_c
 st_err st_segment_create(const char *dir, int64_t base_offset, const st_log_config *cfg,
                          int64_t now_ms, st_segment **out)
 {
-    return segment_start(dir, base_offset, cfg, now_ms, true, out);
+    return segment_start(dir, base_offset, cfg, now_ms, true, "", out);
 }
 
 st_err st_segment_open(const char *dir, int64_t base_offset, const st_log_config *cfg,
                        int64_t now_ms, st_segment **out)
 {
-    return segment_start(dir, base_offset, cfg, now_ms, false, out);
+    return segment_start(dir, base_offset, cfg, now_ms, false, "", out);
+}
+
+st_err st_segment_create_cleaned(const char *dir, int64_t base_offset, const st_log_config *cfg,
+                                 int64_t now_ms, st_segment **out)
+{
+    return segment_start(dir, base_offset, cfg, now_ms, true, ST_SEGMENT_CLEANED_TAIL, out);
+}
+
+/* Renames the file of ext from the current tail to tail. */
+static st_err rename_tail(st_segment *seg, const char *ext, const char *tail)
+{
+    char from[4096], to[4096];
+    int n = snprintf(to, sizeof(to), "%s%s%s", seg->prefix, ext, tail);
+    if (!st_segment_file(seg, ext, from, sizeof(from)) || n <= 0 || (size_t)n >= sizeof(to))
+        return ST_ERR_TOO_LARGE;
+    return rename(from, to) == 0 ? ST_OK : ST_ERR_IO;
+}
+
+st_err st_segment_commit_swap(st_segment *seg, bool *committed)
+{
+    *committed = false;
+    st_err err = rename_tail(seg, ".log", ST_SEGMENT_SWAP_TAIL);
+    if (err)
+        return err;
+    *committed = true;
+    /* An index left behind under ".cleaned" is removed at open and rebuilt
+     * (its install rename then fails with ENOENT, also harmless). */
+    st_err e1 = rename_tail(seg, ".index", ST_SEGMENT_SWAP_TAIL);
+    st_err e2 = rename_tail(seg, ".timeindex", ST_SEGMENT_SWAP_TAIL);
+    seg->tail = ST_SEGMENT_SWAP_TAIL;
+    return e1 ? e1 : e2;
+}
+
+st_err st_segment_install_swap(st_segment *seg)
+{
+    st_err e1 = rename_tail(seg, ".index", "");
+    st_err e2 = rename_tail(seg, ".timeindex", "");
+    int saved = errno;
+    st_err e3 = rename_tail(seg, ".log", "");
+    if (!e3)
+        seg->tail = "";
+    else
+        saved = errno;
+    errno = saved;
+    return e3 ? e3 : e1 ? e1 : e2;
+}
+
+st_err st_segment_unlink_files(st_segment *seg)
+{
+    static const char *const exts[] = {".log", ".index", ".timeindex"};
+    st_err err = ST_OK;
+    int saved = 0;
+    for (size_t i = 0; i < 3; i++) {
+        char path[4096];
+        if (!st_segment_file(seg, exts[i], path, sizeof(path)))
+            return ST_ERR_TOO_LARGE;
+        if (unlink(path) != 0 && errno != ENOENT && !err) {
+            err = ST_ERR_IO;
+            saved = errno;
+        }
+    }
+    seg->deleted = true;
+    if (err)
+        errno = saved;
+    return err;
+}
+
+int64_t st_segment_largest_timestamp(const st_segment *seg)
+{
+    if (seg->max_timestamp >= 0)
+        return seg->max_timestamp;
+    struct stat st; /* no timestamps: Kafka falls back to the file's mtime */
+    if (fstat(seg->fd, &st) != 0)
+        return INT64_MAX; /* unknown: never old */
+    return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
 void st_segment_ref(st_segment *seg)

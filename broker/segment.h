@@ -51,6 +51,10 @@ typedef struct st_segment {
     bool deleted;              /* files removed; readable through fd until released */
     int refs;
     char *prefix;              /* "<dir>/<20-digit base offset>", owned */
+    /* What follows each file's extension: "" for a log's segment, ".cleaned"
+     * while the cleaner writes it, ".swap" between the commit of a cleaned
+     * segment and its installation (see st_segment_create_cleaned). */
+    const char *tail;
 } st_segment;
 
 /* One batch found in a segment file. */
@@ -60,10 +64,15 @@ typedef struct st_segment_batch {
     st_batch_header header;
 } st_segment_batch;
 
+#define ST_SEGMENT_CLEANED_TAIL ".cleaned"
+#define ST_SEGMENT_SWAP_TAIL ".swap"
+
 /* "<base>.<ext>" with exactly 20 digits: true, *ext points into name. */
 bool st_segment_parse_file_name(const char *name, int64_t *base_offset, const char **ext);
 /* prefix + suffix into out (false when it does not fit). */
 bool st_segment_path(const st_segment *seg, const char *suffix, char *out, size_t cap);
+/* prefix + ext + the segment's current tail: the file as it is named now. */
+bool st_segment_file(const st_segment *seg, const char *ext, char *out, size_t cap);
 
 /* A new, empty segment (files created or emptied). One reference. */
 st_err st_segment_create(const char *dir, int64_t base_offset, const st_log_config *cfg,
@@ -72,6 +81,36 @@ st_err st_segment_create(const char *dir, int64_t base_offset, const st_log_conf
  * (created when absent), loads nothing. One reference. */
 st_err st_segment_open(const char *dir, int64_t base_offset, const st_log_config *cfg,
                        int64_t now_ms, st_segment **out);
+/* ---- Cleaned segments (the log cleaner's output; log_cleaner.h)
+ *
+ * A cleaned segment is written under temporary names, then swapped in by
+ * the log (st_log_replace_cleaned) in Kafka's order:
+ *   1. "<base>.log.cleaned", ".index.cleaned", ".timeindex.cleaned" written
+ *      and fsync'd by the cleaner (st_segment_create_cleaned, appends,
+ *      st_segment_finalize, st_segment_sync);
+ *   2. st_segment_commit_swap renames the .log to "<base>.log.swap" (the
+ *      commit point: from here a crash completes the swap at open), then the
+ *      indexes to ".swap";
+ *   3. the log deletes the segments it replaces;
+ *   4. st_segment_install_swap renames the indexes, then the .log, to their
+ *      final names.
+ * The fds stay open across the renames: the object is used as it is. */
+
+/* A new, empty segment whose files carry the ".cleaned" tail. One
+ * reference. May run on any thread (it touches no shared state). */
+st_err st_segment_create_cleaned(const char *dir, int64_t base_offset, const st_log_config *cfg,
+                                 int64_t now_ms, st_segment **out);
+/* ".cleaned" -> ".swap": the .log first (commit), then both indexes. On a
+ * failed .log rename nothing is committed (*committed false); a failed
+ * index rename after it only loses that index (rebuilt at open) and is
+ * reported with *committed true. */
+st_err st_segment_commit_swap(st_segment *seg, bool *committed);
+/* ".swap" -> final names: both indexes, then the .log. */
+st_err st_segment_install_swap(st_segment *seg);
+/* Unlinks the three files under their current names (a discarded cleaned
+ * segment). The fd stays readable for holders of a reference. */
+st_err st_segment_unlink_files(st_segment *seg);
+
 void st_segment_ref(st_segment *seg);
 /* Drops a reference; the last one closes the files and frees. */
 void st_segment_unref(st_segment *seg);
@@ -138,6 +177,11 @@ st_err st_segment_sync(st_segment *seg);
 /* Renames the three files to "<name>.deleted", then unlinks them; the fd
  * stays readable for holders of a reference. Marks the segment deleted. */
 st_err st_segment_remove_files(st_segment *seg);
+
+/* The segment's largest timestamp for retention and compaction lag: the
+ * largest batch maxTimestamp, or (no timestamps) the .log's mtime as Kafka
+ * falls back to; INT64_MAX when even that is unknown. */
+int64_t st_segment_largest_timestamp(const st_segment *seg);
 
 /* pread of exactly n bytes at pos (ST_ERR_TRUNCATED past the end). */
 st_err st_segment_read(const st_segment *seg, void *buf, size_t n, int64_t pos);

@@ -7,6 +7,10 @@
 #include "broker/broker.h"
 #include "common/kafka_error.h"
 
+/* Kafka's controller refuses to create more partitions than this in one
+ * request (POLICY_VIOLATION), which also bounds what one request can cost. */
+enum { MAX_PARTITIONS_PER_REQUEST = 10000 };
+
 partition *broker_find_partition(broker *b, st_slice topic_name, int32_t index)
 {
     topic *t = topic_registry_find(&b->topics, topic_name);
@@ -82,6 +86,10 @@ static int16_t check_spec(broker *b, const topic_spec *spec, int32_t *partitions
     if (*partitions <= 0) {
         snprintf(msg, msglen, "Number of partitions must be larger than 0.");
         return KAFKA_INVALID_PARTITIONS;
+    }
+    if (*partitions > MAX_PARTITIONS_PER_REQUEST) {
+        snprintf(msg, msglen, "Excessively large number of partitions per request.");
+        return KAFKA_POLICY_VIOLATION;
     }
     int32_t rf = spec->replication_factor == -1 ? b->cfg.default_replication_factor
                                                 : spec->replication_factor;
@@ -178,10 +186,18 @@ int16_t topic_admin_delete(broker *b, topic *t, char *msg, size_t msglen)
 int16_t topic_admin_add_partitions(broker *b, topic *t, int32_t count, bool validate_only,
                                    char *msg, size_t msglen)
 {
-    if (count <= t->partition_count) {
-        snprintf(msg, msglen, "Topic currently has %d partitions, which is higher than or equal "
-                 "to the requested %d.", t->partition_count, count);
+    if (count == t->partition_count) {
+        snprintf(msg, msglen, "Topic already has %d partition(s).", count);
         return KAFKA_INVALID_PARTITIONS;
+    }
+    if (count < t->partition_count) {
+        snprintf(msg, msglen, "The topic %s currently has %d partition(s); %d would not be an "
+                 "increase.", t->name, t->partition_count, count);
+        return KAFKA_INVALID_PARTITIONS;
+    }
+    if (count - t->partition_count > MAX_PARTITIONS_PER_REQUEST) {
+        snprintf(msg, msglen, "Excessively large number of partitions per request.");
+        return KAFKA_POLICY_VIOLATION;
     }
     if (validate_only)
         return KAFKA_NONE;
@@ -207,4 +223,36 @@ int16_t topic_admin_configs_changed(broker *b, topic *t, char *msg, size_t msgle
             return KAFKA_INVALID_CONFIG;
         }
     return persist(b, msg, msglen);
+}
+
+int16_t topic_admin_check_replicas(struct broker *b, const int32_t *ids, int32_t n, char *msg,
+                                   size_t msglen)
+{
+    if (n <= 0) {
+        snprintf(msg, msglen, "The manual partition assignment includes an empty replica list.");
+        return KAFKA_INVALID_REPLICA_ASSIGNMENT;
+    }
+    /* Kafka walks the sorted list: the first of an unknown broker below
+     * this node, this node twice, or any other unknown broker is reported. */
+    int32_t self = b->identity.node_id, stranger = INT32_MAX, mine = 0;
+    bool any_stranger = false;
+    for (int32_t i = 0; i < n; i++) {
+        if (ids[i] == self) {
+            mine++;
+        } else if (!any_stranger || ids[i] < stranger) {
+            stranger = ids[i];
+            any_stranger = true;
+        }
+    }
+    if (mine > 1 && !(any_stranger && stranger < self)) {
+        snprintf(msg, msglen, "The manual partition assignment includes the broker %d more than "
+                 "once.", self);
+        return KAFKA_INVALID_REPLICA_ASSIGNMENT;
+    }
+    if (any_stranger) {
+        snprintf(msg, msglen, "The manual partition assignment includes broker %d, but no such "
+                 "broker is registered.", stranger);
+        return KAFKA_INVALID_REPLICA_ASSIGNMENT;
+    }
+    return KAFKA_NONE;
 }

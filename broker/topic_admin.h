@@ -34,6 +34,11 @@ int16_t topic_admin_delete(struct broker *b, topic *t, char *msg, size_t msglen)
 /* Grows the topic to count partitions (count must exceed the current one). */
 int16_t topic_admin_add_partitions(struct broker *b, topic *t, int32_t count, bool validate_only,
                                    char *msg, size_t msglen);
+/* A manual replica list of CreateTopics or CreatePartitions: non-empty, only
+ * registered brokers (this node), none twice; INVALID_REPLICA_ASSIGNMENT
+ * with Kafka's message otherwise. */
+int16_t topic_admin_check_replicas(struct broker *b, const int32_t *ids, int32_t n, char *msg,
+                                   size_t msglen);
 /* Re-resolves t's configs after its overrides changed and applies the log
  * settings to every partition; persists the registry. */
 int16_t topic_admin_configs_changed(struct broker *b, topic *t, char *msg, size_t msglen);

@@ -353,8 +353,9 @@ static int16_t edit_list(config_values *ov, const broker_config *broker,
     if (i < 0)
         return fail(err, errlen, KAFKA_INVALID_CONFIG, "Unknown topic config name: %s", op->name);
     if (topic_config_defs[i].type != CONFIG_TYPE_LIST)
-        return fail(err, errlen, KAFKA_INVALID_REQUEST, "Config value %s is not allowed for config key: %s",
-                    op->op == CONFIG_OP_APPEND ? "append" : "subtract", op->name);
+        return fail(err, errlen, KAFKA_INVALID_CONFIG,
+                    "Can't %s to key %s because its type is not LIST.",
+                    op->op == CONFIG_OP_APPEND ? "APPEND" : "SUBTRACT", op->name);
     if (op->value == NULL)
         return fail(err, errlen, KAFKA_INVALID_CONFIG, "%s: a value is required", op->name);
     char buf[CONFIG_NUM_MAX];

@@ -75,8 +75,9 @@ int16_t topic_config_create(const broker_config *broker, const config_alteration
  * no override) applied in order to a copy of current. All or nothing: on
  * success *result holds the new overrides (caller frees, current is
  * untouched, so validate_only is "free the result"); on failure result holds
- * nothing. INVALID_CONFIG for unknown names and bad values, INVALID_REQUEST
- * for APPEND/SUBTRACT on a non-list, an unknown op or a name given twice. */
+ * nothing. INVALID_CONFIG for unknown names, bad values and APPEND/SUBTRACT
+ * on a non-list (as Kafka's controller); INVALID_REQUEST for an unknown op
+ * or a name given twice. */
 int16_t topic_config_alter(const config_values *current, const broker_config *broker,
                            const config_alteration *ops, size_t n, config_values *result,
                            char *err, size_t errlen);

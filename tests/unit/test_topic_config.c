@@ -246,8 +246,8 @@ static void test_incremental_alter(void **state)
     assert_string_equal(override_of(&cur, "retention.ms"), "5000");
 
     config_alteration not_list[] = {{"retention.ms", "1", CONFIG_OP_APPEND}};
-    expect_error(&b, &cur, not_list, 1, KAFKA_INVALID_REQUEST,
-                 "Config value append is not allowed for config key: retention.ms");
+    expect_error(&b, &cur, not_list, 1, KAFKA_INVALID_CONFIG,
+                 "Can't APPEND to key retention.ms because its type is not LIST.");
     config_alteration bad_item[] = {{"cleanup.policy", "shred", CONFIG_OP_APPEND}};
     expect_error(&b, &cur, bad_item, 1, KAFKA_INVALID_CONFIG, "'shred' is not one of");
     config_alteration bad_op[] = {{"retention.ms", "1", (config_op)9}};
