@@ -1,4 +1,5 @@
-/* handle_produce.c — Produce v3-11: validate each partition's batch, dedupe
+/* handle_produce.c — Produce v0-11 (v0-2 carry only legacy message sets,
+ * refused per partition): validate each partition's batch, dedupe
  * idempotent retries, recompress when the topic's compression.type asks
  * for another codec, append with offsets assigned, answer per partition
  * (nothing at all for acks=0), and wake waiting fetches. */
