@@ -120,6 +120,17 @@ run: deps
 	@$(MAKE) --no-print-directory -j2 $(BUILD)/strait-broker
 	exec ./$(BUILD)/strait-broker --config config/broker.yaml
 
+# Benchmarks: our broker side by side with librdkafka's mock cluster
+# (bench/run.sh; librdkafka is linked into these bench binaries only).
+BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/mock_cluster
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lrdkafka -lpthread
+
+bench: $(BUILD)/strait-broker $(BENCH_BIN)
+	@bash bench/run.sh
+
 clean:
 	rm -rf $(BUILD)
 

@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# bench/run.sh — `make bench`: our broker side by side with librdkafka's
+# in-memory mock cluster, the same librdkafka load against both, in one run.
+#
+# Owns: building the bench binaries, starting one strait-broker (fresh data
+# directory on a local disk) and one mock cluster, running bench/loadgen
+# against each, printing the table, and stopping exactly the processes it
+# started (by pid). It never edits broker code or configuration files.
+#
+# Knobs (environment):
+#   BENCH_PRODUCE_RECORDS  records per produce row            (5000000)
+#   BENCH_REPS             repetitions of each produce row and 2 GB read; the median is shown (3)
+#   BENCH_CONSUME_PER_PART records per partition in consume rows (40000: the
+#                          mock keeps at most 5 MiB per partition)
+#   BENCH_CONSUME_PASSES_1 / BENCH_CONSUME_PASSES_8  timed passes (50 / 10)
+#   BENCH_LAT_SECONDS      seconds per latency row            (5)
+#   BENCH_BIG_RECORDS      records in the big topic (20000000 x 100 B = 2 GB; 0 skips)
+#   BENCH_DIR              where the data directory goes (default: /tmp unless
+#                          it is tmpfs, else build/bench)
+#   BENCH_KEEP=1           keep the data directory afterwards
+#   BENCH_BROKER=PATH      benchmark this strait-broker binary instead of building build/strait-broker
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+PRODUCE_N=${BENCH_PRODUCE_RECORDS:-5000000}
+REPS=${BENCH_REPS:-3}
+CONS_PER_PART=${BENCH_CONSUME_PER_PART:-40000}
+CONS_PASSES_1=${BENCH_CONSUME_PASSES_1:-50}
+CONS_PASSES_8=${BENCH_CONSUME_PASSES_8:-10}
+LAT_SECONDS=${BENCH_LAT_SECONDS:-5}
+BIG_N=${BENCH_BIG_RECORDS:-20000000}
+SIZE=100
+LAT_FETCH_WAIT_MS=100
+
+if [ -n "${BENCH_BROKER:-}" ]; then
+    BROKER=$(realpath "$BENCH_BROKER")
+    make --no-print-directory -s -j2 build/bench/loadgen build/bench/mock_cluster
+else
+    BROKER=$ROOT/build/strait-broker
+    make --no-print-directory -s -j2 build/strait-broker build/bench/loadgen build/bench/mock_cluster
+fi
+LOADGEN=$ROOT/build/bench/loadgen
+MOCK=$ROOT/build/bench/mock_cluster
+
+# ---- a data directory on a real disk ----
+if [ -z "${BENCH_DIR:-}" ]; then
+    if [ "$(stat -f -c %T /tmp)" = tmpfs ]; then
+        BENCH_DIR=$ROOT/build/bench
+    else
+        BENCH_DIR=/tmp
+    fi
+fi
+mkdir -p "$BENCH_DIR"
+WORK=$(mktemp -d "$BENCH_DIR/strait-bench.XXXXXX")
+RAW=$ROOT/build/bench/last-run.txt
+mkdir -p "$(dirname "$RAW")"
+: >"$RAW"
+
+BROKER_PID=
+MOCK_PID=
+
+stop_pid() { # pid name
+    local pid=$1 name=$2 i
+    [ -n "$pid" ] || return 0
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    echo "bench: $name (pid $pid) did not stop after SIGTERM; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    stop_pid "$BROKER_PID" strait-broker
+    stop_pid "$MOCK_PID" mock_cluster
+    wait 2>/dev/null || true
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then
+        echo "bench: data kept in $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- start both clusters ----
+T_PROD="prod-p1-a1:8 prod-p1-aall:8 prod-p8-a1:8 prod-p8-aall:8"
+MOCK_TOPICS="$T_PROD cons:8 lat-10k:8 lat-1k:8"
+
+"$BROKER" --config config/broker.yaml \
+    --override log.dirs="$WORK/data" \
+    --override listeners=PLAINTEXT://127.0.0.1:0 \
+    --override num.partitions=8 >"$WORK/broker.log" 2>&1 &
+BROKER_PID=$!
+"$MOCK" $MOCK_TOPICS >"$WORK/mock.out" 2>"$WORK/mock.err" &
+MOCK_PID=$!
+
+OURS=
+MOCKB=
+for i in $(seq 1 100); do
+    [ -n "$OURS" ] || OURS=$(sed -n 's/.* listening on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$WORK/broker.log" | head -1)
+    [ -n "$MOCKB" ] || MOCKB=$(sed -n 's/^BOOTSTRAP=//p' "$WORK/mock.out" | head -1)
+    [ -n "$OURS" ] && [ -n "$MOCKB" ] && break
+    sleep 0.1
+done
+if [ -z "$OURS" ] || [ -z "$MOCKB" ]; then
+    echo "bench: could not start the brokers" >&2
+    cat "$WORK/broker.log" "$WORK/mock.err" >&2
+    exit 1
+fi
+
+echo "Strait benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r), librdkafka $(pkg-config --modversion rdkafka 2>/dev/null || echo '?')"
+echo "ours: strait-broker pid $BROKER_PID at $OURS, data in $WORK (fs $(stat -f -c %T "$WORK"))"
+echo "mock: rd_kafka_mock_cluster (1 broker) pid $MOCK_PID at $MOCKB"
+echo "records ${SIZE} B values, no keys, no compression; MB/s = value bytes / 1e6 / s;"
+echo "srv ns/rec = CPU time of the server process (all threads, schedstat) during the run / records"
+# What a plain buffered write of fresh data achieves on this disk/VM: the
+# ceiling for any broker that writes what it receives.
+dd_line=$(dd if=/dev/zero of="$WORK/dd.probe" bs=1M count=1024 2>&1 | tail -1)
+rm -f "$WORK/dd.probe"
+echo "reference: dd 1 GiB buffered write into the data directory: $(echo "$dd_line" | sed 's/.*, //')"
+echo
+
+check_broker() {
+    if ! kill -0 "$BROKER_PID" 2>/dev/null; then
+        echo "bench: strait-broker (pid $BROKER_PID) is gone; its log ends:" >&2
+        tail -20 "$WORK/broker.log" >&2
+        exit 1
+    fi
+}
+
+cpu_ns() { # PID -> CPU time of all its threads so far, in ns (schedstat)
+    cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'
+}
+
+# run_loadgen LABEL BOOTSTRAP ARGS... -> prints the RESULT line (or FAILED),
+# with srv_cpu_s= (CPU seconds the server process used during the run) and
+# srv_ns_per_rec= appended.
+run_loadgen() {
+    local label=$1 bs=$2 out pid t0 t1 cpu recs
+    shift 2
+    check_broker
+    if [ "$bs" = "$OURS" ]; then pid=$BROKER_PID; else pid=$MOCK_PID; fi
+    t0=$(cpu_ns "$pid")
+    if out=$("$LOADGEN" "$@" -b "$bs" 2>>"$WORK/loadgen.err"); then
+        t1=$(cpu_ns "$pid")
+        out=$(echo "$out" | grep '^RESULT' | tail -1)
+        cpu=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+        recs=$(field "$out" records)
+        out="$out srv_cpu_s=$cpu srv_ns_per_rec=$(awk -v c="$cpu" -v n="${recs:-0}" 'BEGIN { if (n > 0) printf "%.0f", c * 1e9 / n; else print "-" }')"
+        echo "$label $out" >>"$RAW"
+        echo "$out"
+    else
+        echo "$label FAILED $out" >>"$RAW"
+        echo "bench: loadgen $* -b $bs failed (see $RAW)" >&2
+        tail -5 "$WORK/loadgen.err" >&2 || true
+        echo "FAILED"
+    fi
+}
+
+field() { # LINE KEY
+    echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# median of REPS runs by rps: prints "rps mbps server-ns-per-record"
+median_run() {
+    local label=$1 bs=$2 r line
+    shift 2
+    local rows=()
+    for r in $(seq 1 "$REPS"); do
+        line=$(run_loadgen "$label#$r" "$bs" "$@")
+        if [ "$line" = FAILED ]; then
+            echo "- - -"
+            return
+        fi
+        rows+=("$(field "$line" rps) $(field "$line" mbps) $(field "$line" srv_ns_per_rec)")
+    done
+    printf '%s\n' "${rows[@]}" | sort -n -k1,1 | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'
+}
+
+HDR_FMT="%-34s %11s %9s %11s %9s %9s %10s %10s\n"
+ROW_FMT="$HDR_FMT"
+fmt_int() { case "$1" in '' | -) echo - ;; *) printf "%.0f" "$1" ;; esac; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "-" || b == "-" || b + 0 == 0) print "-"; else if (a / b < 0.1) printf "%.1e", a / b; else printf "%.2f", a / b }'; }
+millions() { awk -v n="$1" 'BEGIN { printf "%gM", n / 1e6 }'; }
+
+throughput_row() { # NAME OURS_RPS OURS_MBPS MOCK_RPS MOCK_MBPS OURS_NS MOCK_NS
+    printf "$ROW_FMT" "$1" "$(fmt_int "$2")" "${3:--}" "$(fmt_int "$4")" "${5:--}" "$(ratio "$2" "$4")" "${6:--}" "${7:--}"
+}
+
+printf "$HDR_FMT" "row" "ours rec/s" "ours MB/s" "mock rec/s" "mock MB/s" "ours/mock" "ours srv" "mock srv"
+printf "$HDR_FMT" "" "" "" "" "" "" "ns/rec" "ns/rec"
+printf "$HDR_FMT" "---" "----------" "---------" "----------" "---------" "---------" "--------" "--------"
+
+# ---- produce ----
+for parts in 1 8; do
+    for acks in 1 all; do
+        a=$acks
+        [ "$acks" = all ] && a=-1
+        topic=prod-p$parts-a$acks
+        check_broker
+        args=(produce -t "$topic" -n "$PRODUCE_N" -s "$SIZE" -p "$parts" -a "$a")
+        read -r o_rps o_mbps o_ns < <(median_run "ours:$topic" "$OURS" "${args[@]}")
+        read -r m_rps m_mbps m_ns < <(median_run "mock:$topic" "$MOCKB" "${args[@]}")
+        throughput_row "produce ${parts}p acks=$acks ($(millions "$PRODUCE_N") rec)" "$o_rps" "$o_mbps" "$m_rps" "$m_mbps" "$o_ns" "$m_ns"
+    done
+done
+
+# ---- consume (sizes that fit the mock's 5 MiB per partition) ----
+CONS_TOTAL=$((CONS_PER_PART * 8))
+for bs in "$OURS" "$MOCKB"; do
+    run_loadgen "fill:cons" "$bs" produce -t cons -n "$CONS_TOTAL" -s "$SIZE" -p 8 -a 1 >/dev/null
+done
+for parts in 1 8; do
+    if [ "$parts" = 1 ]; then n=$CONS_PER_PART passes=$CONS_PASSES_1; else n=$CONS_TOTAL passes=$CONS_PASSES_8; fi
+    o=$(run_loadgen "ours:consume-p$parts" "$OURS" consume -t cons -n "$n" -p "$parts" -r "$passes")
+    m=$(run_loadgen "mock:consume-p$parts" "$MOCKB" consume -t cons -n "$n" -p "$parts" -r "$passes")
+    throughput_row "consume ${parts}p ($(millions "$n") rec x ${passes})" \
+        "$(field "$o" rps)" "$(field "$o" mbps)" "$(field "$m" rps)" "$(field "$m" mbps)" \
+        "$(field "$o" srv_ns_per_rec)" "$(field "$m" srv_ns_per_rec)"
+done
+
+# ---- latency ----
+echo
+LAT_FMT="%-34s %10s %10s %10s %10s %14s\n"
+printf "$LAT_FMT" "latency (ms)" "ours p50" "ours p99" "mock p50" "mock p99" "p50 ours/mock"
+printf "$LAT_FMT" "------------" "--------" "--------" "--------" "--------" "-------------"
+for rate in 10000 1000; do
+    topic=lat-$((rate / 1000))k
+    o=$(run_loadgen "ours:$topic" "$OURS" latency -t "$topic" -R "$rate" -d "$LAT_SECONDS" -s "$SIZE" -w "$LAT_FETCH_WAIT_MS")
+    m=$(run_loadgen "mock:$topic" "$MOCKB" latency -t "$topic" -R "$rate" -d "$LAT_SECONDS" -s "$SIZE" -w "$LAT_FETCH_WAIT_MS")
+    for kind in e2e ack; do
+        if [ $kind = e2e ]; then k50=p50_ms k99=p99_ms name="produce->consume @ $((rate / 1000))k msg/s"; else k50=ack_p50_ms k99=ack_p99_ms name="produce->ack     @ $((rate / 1000))k msg/s"; fi
+        o50=$(field "$o" $k50 || true); o99=$(field "$o" $k99 || true)
+        m50=$(field "$m" $k50 || true); m99=$(field "$m" $k99 || true)
+        printf "$LAT_FMT" "$name" "${o50:--}" "${o99:--}" "${m50:--}" "${m99:--}" "$(ratio "${o50:--}" "${m50:--}")"
+    done
+done
+echo "(latency: acks=1, linger.ms=0, one partition, consumer fetch.wait.max.ms=$LAT_FETCH_WAIT_MS, first second not counted."
+echo " The mock answers an empty Fetch only after fetch.wait.max.ms (no wake-up on append) and returns"
+echo " one message set per partition per Fetch, so at linger.ms=0 its consumer lags: its e2e figures"
+echo " measure that, not a floor for ours.)"
+
+# ---- ours alone: a 2 GB topic read from the start ----
+if [ "$BIG_N" -gt 0 ]; then
+    echo
+    BIG_FMT="%-46s %11s %9s %10s\n"
+    printf "$BIG_FMT" "ours alone" "rec/s" "MB/s" "srv ns/rec"
+    printf "$BIG_FMT" "----------" "-----" "----" "----------"
+    big_row() { # NAME RESULT-LINE
+        printf "$BIG_FMT" "$1" "$(fmt_int "$(field "$2" rps)")" "$(field "$2" mbps)" "$(field "$2" srv_ns_per_rec)"
+    }
+    gb=$(awk -v n="$BIG_N" -v s="$SIZE" 'BEGIN { printf "%.1f", n * s / 1e9 }')
+    p=$(run_loadgen "ours:big-produce" "$OURS" produce -t big -n "$BIG_N" -s "$SIZE" -p 1 -a 1)
+    big_row "produce ${gb} GB into 1p ($(millions "$BIG_N") rec)" "$p"
+    evict_big() { # drop just this topic's files from the page cache (no global drop_caches)
+        sync -f "$WORK/data" 2>/dev/null || sync
+        for f in "$WORK"/data/big-0/*; do
+            dd if="$f" iflag=nocache count=0 status=none 2>/dev/null || true
+        done
+        fincore -b -n -o RES "$WORK"/data/big-0/*.log 2>/dev/null |
+            awk '{s += $1} END {printf "%.0f\n", s / 1e6}' >"$WORK/cached-after-evict"
+    }
+    # median (by rps) of REPS reads; +1: the producer's warm-up record
+    big_consume() { # LABEL EVICT(0|1)
+        local r line lines=()
+        for r in $(seq 1 "$REPS"); do
+            [ "$2" = 1 ] && evict_big
+            line=$(run_loadgen "ours:$1#$r" "$OURS" consume -t big -n "$((BIG_N + 1))" -p 1)
+            [ "$line" = FAILED ] || lines+=("$(field "$line" rps) $line")
+        done
+        [ ${#lines[@]} -gt 0 ] || return 0
+        printf '%s\n' "${lines[@]}" | sort -n -k1,1 | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}' | cut -d' ' -f2-
+    }
+    c=$(big_consume big-consume-warm 0)
+    big_row "consume ${gb} GB from offset 0 (page cache)" "$c"
+    c=$(big_consume big-consume-cold 1)
+    cached=$(cat "$WORK/cached-after-evict" 2>/dev/null || true)
+    big_row "consume ${gb} GB from offset 0 (evicted: disk)" "$c"
+    du_mb=$(du -sm "$WORK/data/big-0" | cut -f1)
+    echo "(big topic: 1 partition, ${du_mb} MB on disk in 1 GiB segments; consume rows: median of $REPS reads;"
+    echo " evicted = the topic's files dropped from the page cache before each read: ${cached:-?} MB left cached)"
+fi
+
+check_broker
+echo
+echo "strait-broker peak RSS (VmHWM): $(awk '/VmHWM/ {print $2, $3}' /proc/$BROKER_PID/status)"
+echo "mock_cluster  peak RSS (VmHWM): $(awk '/VmHWM/ {print $2, $3}' /proc/$MOCK_PID/status)"
+echo "raw results: $RAW"
+if grep -q ' FAILED' "$RAW"; then
+    echo "bench: some rows failed (marked -)" >&2
+    exit 1
+fi
