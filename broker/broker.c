@@ -2,6 +2,7 @@
 #include "broker/broker.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "broker/dispatch.h"
+#include "broker/log_cleaner.h"
 #include "broker/partition.h"
 
 enum { SHUTDOWN_DRAIN_MS = 5000, SHUTDOWN_POLL_MS = 20, MAX_QUEUED_OUTPUT = 8 << 20 };
@@ -21,9 +23,9 @@ int64_t broker_now_ms(const broker *b)
 
 /* ---- connections --------------------------------------------------------- */
 
-static void on_frame(void *ctx, connection *c, uint8_t *frame, size_t len)
+static void on_frame(void *ctx, connection *c, uint8_t *block, size_t len)
 {
-    dispatch_frame(ctx, c, frame, len);
+    dispatch_frame(ctx, c, block, len);
 }
 
 static void on_accept(void *ctx, connection *c)
@@ -116,6 +118,8 @@ static st_err close_all_partitions(broker *b)
 
 static void apply_retention(broker *b, partition *p)
 {
+    if (!p->topic->config.cleanup_delete)
+        return; /* cleanup.policy=compact alone: only the cleaner removes data */
     st_log_retention_result res;
     st_err err = st_log_apply_retention(p->log, broker_now_ms(b), partition_high_watermark(p),
                                         &res);
@@ -164,6 +168,54 @@ static void on_flush_timer(struct ev_loop *loop, ev_timer *w, int revents)
     for_each_partition(w->data, flush_if_due);
 }
 
+/* ---- log cleaner (log_cleaner.h) ----------------------------------------- */
+
+/* Every partition of a topic whose cleanup.policy includes compact. */
+static void each_compacted_log(void *ctx, st_cleaner_visit_fn visit, void *vctx)
+{
+    broker *b = ctx;
+    size_t pos = 0;
+    const char *key;
+    void *value;
+    while (strmap_next(&b->topics.by_name, &pos, &key, &value)) {
+        topic *t = value;
+        if (!t->config.cleanup_compact)
+            continue;
+        st_clean_params params = {
+            .delete_retention_ms = t->config.delete_retention_ms,
+            .min_compaction_lag_ms = t->config.min_compaction_lag_ms,
+            .max_compaction_lag_ms = t->config.max_compaction_lag_ms,
+            .min_cleanable_ratio = t->config.min_cleanable_dirty_ratio,
+            .dedupe_buffer_bytes = b->cfg.log_cleaner_dedupe_buffer_size,
+        };
+        for (int32_t i = 0; i < t->partition_count; i++) {
+            partition *p = t->partitions[i];
+            if (!p || !p->log)
+                continue;
+            st_cleaner_candidate c = {p->log, params, partition_last_stable_offset(p), p->dir};
+            visit(vctx, &c);
+        }
+    }
+}
+
+static st_err start_cleaner(broker *b, char *errbuf, size_t errlen)
+{
+    if (!b->cfg.log_cleaner_enable)
+        return ST_OK;
+    st_cleaner_options o = {.backoff_ms = b->cfg.log_cleaner_backoff_ms, .logger = &b->logger};
+    st_err err = st_cleaner_start(b->loop, &o, each_compacted_log, b, &b->cleaner);
+    if (err)
+        snprintf(errbuf, errlen, "cannot start the log cleaner: %s", strerror(errno));
+    return err;
+}
+
+/* Joins the cleaner thread; before any log closes. */
+static void stop_cleaner(broker *b)
+{
+    st_cleaner_stop(b->cleaner);
+    b->cleaner = NULL;
+}
+
 /* ---- shutdown ------------------------------------------------------------ */
 
 static bool connections_busy(const broker *b)
@@ -179,6 +231,7 @@ static void finish_shutdown(broker *b)
     ev_timer_stop(b->loop, &b->shutdown_timer);
     while (b->connections.count > 0)
         connection_close(b->connections.items[b->connections.count - 1], "broker shutdown");
+    stop_cleaner(b);
     st_err err = close_all_partitions(b);
     if (!err)
         err = clean_shutdown_mark(b->cfg.log_dirs, b->cfg.n_log_dirs);
@@ -303,6 +356,8 @@ static st_err start(broker *b, char *errbuf, size_t errlen)
         }
     }
     if (!err)
+        err = start_cleaner(b, errbuf, errlen);
+    if (!err)
         err = start_listener(b, errbuf, errlen);
     if (!err)
         start_timers(b);
@@ -345,6 +400,7 @@ void broker_free(broker *b)
     free(b->connections.items);
     if (b->groups.b)
         group_coordinator_stop(&b->groups);
+    stop_cleaner(b);
     close_all_partitions(b);
     topic_registry_free(&b->topics);
     producer_ids_close(&b->producer_ids);

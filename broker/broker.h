@@ -1,7 +1,8 @@
 /* broker.h — the broker: everything one strait-broker process holds.
  *
  * Owns the event loop, the listener, the logger, the cluster identity, the
- * topic registry and the timers that drive retention and flushing. One loop
+ * topic registry, the timers that drive retention and flushing, and the log
+ * cleaner service (its own thread; stopped before the logs close). One loop
  * thread runs all of it, so nothing here is locked. Lifecycle: broker_new
  * (identity, topics, partition recovery, listener), broker_run (until
  * SIGTERM/SIGINT, then a clean shutdown), broker_free. */
@@ -47,6 +48,7 @@ typedef struct broker {
     ev_timer retention_timer;
     ev_timer flush_timer;
     ev_timer shutdown_timer;
+    struct st_cleaner *cleaner; /* log compaction (log_cleaner.h); NULL when disabled */
 } broker;
 
 /* Takes ownership of *cfg (the caller's copy must not be freed). On

@@ -10,7 +10,7 @@
 
 #include "common/wire.h"
 
-enum { READ_CHUNK = 64 * 1024 };
+enum { READ_CHUNK = 64 * 1024, READ_LARGE_CHUNK = 1 << 20 };
 
 struct connection {
     struct ev_loop *loop;
@@ -55,23 +55,31 @@ static bool may_dispatch(const connection *c)
     return c->open && !c->in_flight && c->out_bytes <= c->limits.max_queued_output;
 }
 
+/* Hands the frame at in_start to on_frame. A frame that fills the whole
+ * input buffer (the usual case for a large request, since reads stop at the
+ * frame's end) is handed over without a copy. */
 static void dispatch_one(connection *c, size_t total)
 {
-    size_t len = total - 4;
-    uint8_t *frame = malloc(len ? len : 1);
-    if (!frame) {
-        connection_close(c, "out of memory for a request");
-        return;
+    uint8_t *block;
+    if (c->in_start == 0 && c->in.len == total) {
+        block = c->in.data;
+        st_buf_init(&c->in);
+    } else {
+        block = malloc(total);
+        if (!block) {
+            connection_close(c, "out of memory for a request");
+            return;
+        }
+        memcpy(block, c->in.data + c->in_start, total);
+        c->in_start += total;
     }
-    memcpy(frame, c->in.data + c->in_start + 4, len);
-    c->in_start += total;
     c->in_flight = true;
-    c->hooks.on_frame(c->hooks.ctx, c, frame, len);
+    c->hooks.on_frame(c->hooks.ctx, c, block, total - 4);
 }
 
 static void compact_input(connection *c)
 {
-    if (c->in_start == 0)
+    if (c->in_start == 0 || !c->in.data)
         return;
     size_t left = c->in.len - c->in_start;
     memmove(c->in.data, c->in.data + c->in_start, left);
@@ -127,18 +135,32 @@ static void update_watchers(connection *c)
         ev_io_stop(c->loop, &c->write_watcher);
 }
 
+/* How much to read next: up to the end of a frame whose size is known (so
+ * that a large frame ends up alone in the buffer), else a chunk. */
+static size_t read_size(const connection *c)
+{
+    size_t avail = c->in.len - c->in_start;
+    if (avail < 4)
+        return READ_CHUNK;
+    int64_t need = (int64_t)st_get_i32(c->in.data + c->in_start) + 4 - (int64_t)avail;
+    if (need <= 0)
+        return READ_CHUNK; /* a complete frame (or a bad size) is already there */
+    return need < READ_LARGE_CHUNK ? (size_t)need : READ_LARGE_CHUNK;
+}
+
 static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
     (void)revents;
     connection *c = w->data;
-    uint8_t *dst = st_buf_extend(&c->in, READ_CHUNK);
+    size_t want = read_size(c);
+    uint8_t *dst = st_buf_extend(&c->in, want);
     if (!dst) {
         connection_close(c, "out of memory reading a request");
         return;
     }
-    ssize_t n = read(c->fd, dst, READ_CHUNK);
-    c->in.len -= READ_CHUNK - (n > 0 ? (size_t)n : 0);
+    ssize_t n = read(c->fd, dst, want);
+    c->in.len -= want - (n > 0 ? (size_t)n : 0);
     if (n == 0) {
         connection_close(c, NULL);
         return;

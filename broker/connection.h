@@ -23,8 +23,9 @@ struct ev_loop;
 typedef struct connection connection;
 
 typedef struct connection_hooks {
-    /* A complete frame (without size prefix); the callee owns frame (free()). */
-    void (*on_frame)(void *ctx, connection *c, uint8_t *frame, size_t len);
+    /* A complete frame: block holds the int32 size prefix, then the len
+     * frame bytes; the callee owns block (free()). */
+    void (*on_frame)(void *ctx, connection *c, uint8_t *block, size_t len);
     /* The connection closed (before its memory is released). */
     void (*on_close)(void *ctx, connection *c);
     void *ctx;

@@ -10,14 +10,15 @@
 
 enum { API_VERSIONS_KEY = 18 };
 
-static request *request_new(broker *b, connection *c, uint8_t *frame, size_t len)
+static request *request_new(broker *b, connection *c, uint8_t *block, size_t len)
 {
     request *rq = calloc(1, sizeof(*rq));
     if (!rq)
         return NULL;
     rq->b = b;
     rq->conn = c;
-    rq->frame = frame;
+    rq->block = block;
+    rq->frame = block + 4;
     rq->frame_len = len;
     rq->received_ms = broker_now_ms(b);
     st_arena_init(&rq->arena);
@@ -55,11 +56,12 @@ static void log_malformed(request *rq, st_err err, const char *field)
             st_err_name(err), field ? field : "?");
 }
 
-void dispatch_frame(broker *b, connection *c, uint8_t *frame, size_t len)
+void dispatch_frame(broker *b, connection *c, uint8_t *block, size_t len)
 {
-    request *rq = request_new(b, c, frame, len);
+    request *rq = request_new(b, c, block, len);
+    uint8_t *frame = block + 4;
     if (!rq) {
-        free(frame);
+        free(block);
         connection_close(c, "out of memory");
         return;
     }

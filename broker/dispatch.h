@@ -15,7 +15,7 @@
 
 struct broker;
 
-/* Takes ownership of frame. */
-void dispatch_frame(struct broker *b, connection *c, uint8_t *frame, size_t len);
+/* Takes ownership of block: the size prefix, then len frame bytes. */
+void dispatch_frame(struct broker *b, connection *c, uint8_t *block, size_t len);
 
 #endif

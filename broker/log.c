@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #define LOG_START_FILE "log-start-offset"
 #define RECOVERY_POINT_FILE "recovery-point"
 #define EPOCH_FILE "leader-epoch-checkpoint"
+#define CLEANER_FILE "cleaner-checkpoint"
 #define CHECKPOINT_MAX_BYTES ((size_t)64 << 20)
 
 struct st_log {
@@ -42,6 +44,16 @@ struct st_log {
     int64_t last_flush_ms;
     bool flush_requested;       /* a segment was rolled since the last flush */
     bool dir_dirty;             /* files created or removed since the last flush */
+    /* Compaction (log_cleaner.h): the cleaner checkpoint (-1: never cleaned)
+     * and the earliest delete horizon of the tombstones it kept (-1: none),
+     * as in CLEANER_FILE; truncations counts st_log_truncate_* calls so that
+     * a clean prepared before one is discarded; watch is the cleaner's job
+     * in flight, told when the log closes. */
+    int64_t clean_offset;
+    int64_t clean_horizon;
+    uint64_t truncations;
+    st_log_watch *watch;
+    bool uncleanable;
     char error[256];
     char flush_error[256];
 };
@@ -383,6 +395,71 @@ static st_err lower_recovery_point(st_log *log, int64_t offset)
     return write_offset_file(log, RECOVERY_POINT_FILE, offset);
 }
 
+/* CLEANER_FILE: "0\n<clean offset>\n<delete horizon>\n". */
+static st_err persist_cleaner(st_log *log)
+{
+    char text[96];
+    int n = snprintf(text, sizeof(text), "0\n%" PRId64 "\n%" PRId64 "\n", log->clean_offset,
+                     log->clean_horizon);
+    return write_checkpoint(log, CLEANER_FILE, text, (size_t)n);
+}
+
+/* Parses one decimal integer (a leading '-' allowed) ending at '\n'. */
+static bool parse_line_i64(const char **p, const char *end, int64_t *out)
+{
+    const char *q = *p;
+    bool neg = q < end && *q == '-';
+    if (neg)
+        q++;
+    if (q >= end || *q < '0' || *q > '9')
+        return false;
+    int64_t v = 0;
+    for (; q < end && *q >= '0' && *q <= '9'; q++) {
+        if (v > (INT64_MAX - (*q - '0')) / 10)
+            return false;
+        v = v * 10 + (*q - '0');
+    }
+    if (q >= end || *q != '\n')
+        return false;
+    *out = neg ? -v : v;
+    *p = q + 1;
+    return true;
+}
+
+static st_err read_cleaner_checkpoint(st_log *log, st_log_open_info *info)
+{
+    st_buf b;
+    st_buf_init(&b);
+    bool exists;
+    log->clean_offset = log->clean_horizon = -1;
+    st_err err = read_small_file(log, CLEANER_FILE, &b, &exists);
+    if (!err && exists) {
+        const char *p = (const char *)b.data, *end = p + b.len;
+        int64_t version, offset, horizon;
+        if (b.len && parse_line_i64(&p, end, &version) && version == 0 &&
+            parse_line_i64(&p, end, &offset) && parse_line_i64(&p, end, &horizon) && p == end &&
+            offset >= -1 && horizon >= -1) {
+            log->clean_offset = offset;
+            log->clean_horizon = horizon;
+        } else {
+            info->bad_checkpoints++;
+        }
+    }
+    st_buf_free(&b);
+    return err;
+}
+
+/* Truncation below the cleaner checkpoint moves it back (the offsets above
+ * will hold new, uncleaned data). */
+static st_err lower_cleaner_checkpoint(st_log *log, int64_t offset)
+{
+    log->truncations++;
+    if (log->clean_offset <= offset)
+        return ST_OK;
+    log->clean_offset = offset;
+    return persist_cleaner(log);
+}
+
 /* ---- Opening: the directory listing */
 
 typedef struct base_list {
@@ -394,6 +471,8 @@ typedef struct base_list {
 typedef struct dir_listing {
     base_list logs;    /* base offsets with a .log */
     base_list indexes; /* base offsets with an .index or .timeindex */
+    base_list swaps;   /* base offsets with a .log.swap (a committed clean) */
+    base_list index_swaps; /* base offsets with an .index.swap or .timeindex.swap */
 } dir_listing;
 
 static st_err add_base(base_list *l, int64_t base)
@@ -429,10 +508,10 @@ static bool is_leftover(const char *name)
     int64_t base;
     const char *ext;
     if (st_segment_parse_file_name(name, &base, &ext))
-        return ends_with(ext, ".deleted");
+        return ends_with(ext, ".deleted") || ends_with(ext, ST_SEGMENT_CLEANED_TAIL);
     return strcmp(name, LOG_START_FILE ".tmp") == 0 ||
            strcmp(name, RECOVERY_POINT_FILE ".tmp") == 0 ||
-           strcmp(name, EPOCH_FILE ".tmp") == 0;
+           strcmp(name, EPOCH_FILE ".tmp") == 0 || strcmp(name, CLEANER_FILE ".tmp") == 0;
 }
 
 /* Sorts segment files out and removes leftovers of interrupted work. */
@@ -455,11 +534,152 @@ static st_err list_dir(st_log *log, dir_listing *l)
                 err = add_base(&l->logs, base);
             else if (strcmp(ext, "index") == 0 || strcmp(ext, "timeindex") == 0)
                 err = add_base(&l->indexes, base);
+            else if (strcmp(ext, "log" ST_SEGMENT_SWAP_TAIL) == 0)
+                err = add_base(&l->swaps, base);
+            else if (strcmp(ext, "index" ST_SEGMENT_SWAP_TAIL) == 0 ||
+                     strcmp(ext, "timeindex" ST_SEGMENT_SWAP_TAIL) == 0)
+                err = add_base(&l->index_swaps, base);
         }
     }
     closedir(d);
     if (l->logs.n)
         qsort(l->logs.v, l->logs.n, sizeof(int64_t), cmp_i64);
+    if (l->swaps.n)
+        qsort(l->swaps.v, l->swaps.n, sizeof(int64_t), cmp_i64);
+    return err;
+}
+
+/* ---- Opening: completing a swap a crash interrupted (see segment.h) */
+
+static bool has_base(const base_list *l, int64_t base)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i] == base)
+            return true;
+    return false;
+}
+
+/* The last offset of the whole batches at the start of a .log.swap file
+ * (base - 1 when it holds none). It was fsync'd before its commit; a header
+ * that does not make sense still ends the walk rather than being trusted. */
+static st_err swap_last_offset(st_log *log, int64_t base, int64_t *last)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "%020" PRId64 ".log" ST_SEGMENT_SWAP_TAIL, base);
+    int fd = openat(log->dir_fd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail(log, ST_ERR_IO, "opening %s/%s", log->dir, name);
+    struct stat st;
+    st_err err = fstat(fd, &st) == 0 ? ST_OK : fail(log, ST_ERR_IO, "stat of %s", name);
+    *last = base - 1;
+    for (int64_t pos = 0; !err && pos + ST_BATCH_HEADER_SIZE <= (int64_t)st.st_size;) {
+        uint8_t hdr[ST_BATCH_HEADER_SIZE];
+        ssize_t r = pread(fd, hdr, sizeof(hdr), (off_t)pos);
+        if (r != (ssize_t)sizeof(hdr))
+            break;
+        st_batch_header h;
+        st_batch_header_read(hdr, sizeof(hdr), &h);
+        int64_t size = (int64_t)h.batch_length + ST_BATCH_LOG_OVERHEAD;
+        if (h.magic != ST_BATCH_MAGIC || h.batch_length < ST_BATCH_MIN_LENGTH ||
+            h.last_offset_delta < 0 || size > (int64_t)st.st_size - pos ||
+            h.base_offset <= *last || h.base_offset < base)
+            break;
+        *last = st_batch_last_offset(&h);
+        pos += size;
+    }
+    close(fd);
+    return err;
+}
+
+static st_err unlink_name(st_log *log, const char *name)
+{
+    if (unlinkat(log->dir_fd, name, 0) != 0 && errno != ENOENT)
+        return fail(log, ST_ERR_IO, "removing %s/%s", log->dir, name);
+    log->dir_dirty = true;
+    return ST_OK;
+}
+
+static st_err rename_name(st_log *log, const char *from, const char *to, bool *moved)
+{
+    *moved = false;
+    if (renameat(log->dir_fd, from, log->dir_fd, to) == 0) {
+        *moved = true;
+        log->dir_dirty = true;
+        return ST_OK;
+    }
+    return errno == ENOENT ? ST_OK : fail(log, ST_ERR_IO, "renaming %s/%s", log->dir, from);
+}
+
+/* A committed clean of base X: the segments its offsets cover (every base
+ * in [X, its last offset]) are removed, then its files take their final
+ * names, indexes first (Kafka's .swap recovery). Idempotent: a crash in
+ * the middle of this repeats it at the next open. */
+static st_err complete_swap(st_log *log, dir_listing *l, int64_t x, st_log_open_info *info)
+{
+    int64_t last = x - 1;
+    st_err err = swap_last_offset(log, x, &last);
+    if (err)
+        return err;
+    static const char *const exts[] = {"log", "index", "timeindex"};
+    size_t kept = 0;
+    for (size_t i = 0; i < l->logs.n; i++) {
+        int64_t b = l->logs.v[i];
+        if (b < x || b > (last > x ? last : x)) {
+            l->logs.v[kept++] = b;
+            continue;
+        }
+        for (size_t k = 0; k < 3 && !err; k++) {
+            char name[64];
+            snprintf(name, sizeof(name), "%020" PRId64 ".%s", b, exts[k]);
+            err = unlink_name(log, name);
+        }
+    }
+    l->logs.n = kept;
+    for (size_t k = 1; k < 3 && !err; k++) { /* indexes first; none swapped: rebuilt */
+        char from[96], to[96];
+        bool moved;
+        snprintf(to, sizeof(to), "%020" PRId64 ".%s", x, exts[k]);
+        snprintf(from, sizeof(from), "%020" PRId64 ".%s" ST_SEGMENT_SWAP_TAIL, x, exts[k]);
+        err = unlink_name(log, to);
+        if (!err)
+            err = rename_name(log, from, to, &moved);
+    }
+    if (!err) { /* the .log last: while it is there the swap is pending */
+        char from[96], to[96];
+        bool moved;
+        snprintf(to, sizeof(to), "%020" PRId64 ".log", x);
+        snprintf(from, sizeof(from), "%020" PRId64 ".log" ST_SEGMENT_SWAP_TAIL, x);
+        err = rename_name(log, from, to, &moved);
+    }
+    if (!err)
+        err = add_base(&l->logs, x);
+    if (!err)
+        info->swaps_completed++;
+    return err;
+}
+
+static st_err complete_swaps(st_log *log, dir_listing *l, st_log_open_info *info)
+{
+    st_err err = ST_OK;
+    for (size_t i = 0; !err && i < l->swaps.n; i++)
+        err = complete_swap(log, l, l->swaps.v[i], info);
+    /* Swapped indexes whose .log was installed already: stale, removed. */
+    for (size_t i = 0; !err && i < l->index_swaps.n; i++) {
+        int64_t b = l->index_swaps.v[i];
+        if (has_base(&l->swaps, b))
+            continue;
+        char name[64];
+        snprintf(name, sizeof(name), "%020" PRId64 ".index" ST_SEGMENT_SWAP_TAIL, b);
+        err = unlink_name(log, name);
+        snprintf(name, sizeof(name), "%020" PRId64 ".timeindex" ST_SEGMENT_SWAP_TAIL, b);
+        if (!err)
+            err = unlink_name(log, name);
+    }
+    if (!err && l->swaps.n) {
+        qsort(l->logs.v, l->logs.n, sizeof(int64_t), cmp_i64);
+        if (fsync(log->dir_fd) != 0) /* an open repair: durable before anything else */
+            err = fail(log, ST_ERR_IO, "fsync of %s", log->dir);
+    }
     return err;
 }
 
@@ -700,7 +920,11 @@ static st_err load_log(open_state *s)
     dir_listing l = {0};
     st_err err = list_dir(log, &l);
     if (!err)
+        err = complete_swaps(log, &l, s->info);
+    if (!err)
         err = remove_orphan_indexes(log, &l);
+    if (!err)
+        err = read_cleaner_checkpoint(log, s->info);
     if (!err)
         err = read_offset_file(log, LOG_START_FILE, &s->file_log_start, s->info);
     if (!err)
@@ -711,6 +935,8 @@ static st_err load_log(open_state *s)
         err = open_segments(s, &l);
     free(l.logs.v);
     free(l.indexes.v);
+    free(l.swaps.v);
+    free(l.index_swaps.v);
     if (!err)
         err = load_segments(s);
     if (!err && log->nsegs == 0) {
@@ -771,6 +997,7 @@ st_err st_log_open(const char *dir, const st_log_config *cfg, bool clean_shutdow
     log->cfg = *cfg;
     log->last_flush_ms = now_ms;
     log->clock_ms = now_ms;
+    log->clean_offset = log->clean_horizon = -1;
     st_epoch_cache_init(&log->epochs);
     log->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     open_state s = {.log = log, .clean = clean_shutdown, .now_ms = now_ms, .info = info};
@@ -843,6 +1070,7 @@ st_err st_log_close(st_log *log)
 {
     if (!log)
         return ST_OK;
+    st_log_set_watch(log, NULL);
     st_err err = ST_OK;
     if (log->nsegs) {
         err = st_segment_finalize(active(log));
@@ -1201,12 +1429,7 @@ static st_err advance_log_start(st_log *log, int64_t start)
 
 static int64_t segment_timestamp(const st_segment *seg)
 {
-    if (seg->max_timestamp >= 0)
-        return seg->max_timestamp;
-    struct stat st; /* no timestamps: Kafka falls back to the file's mtime */
-    if (fstat(seg->fd, &st) != 0)
-        return INT64_MAX; /* unknown: never old */
-    return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+    return st_segment_largest_timestamp(seg);
 }
 
 /* Offsets held by segs[i] end below this. */
@@ -1310,6 +1533,7 @@ st_err st_log_truncate_fully_and_start_at(st_log *log, int64_t offset)
 {
     if (offset < 0)
         return fail(log, ST_ERR_MALFORMED, "%s: negative offset %" PRId64, log->dir, offset);
+    log->truncations++;
     st_err err = delete_segments(log, 0, log->nsegs);
     log->empty_end_offset = offset;
     st_segment *seg;
@@ -1329,6 +1553,8 @@ st_err st_log_truncate_fully_and_start_at(st_log *log, int64_t offset)
         e2 = write_offset_file(log, RECOVERY_POINT_FILE, offset);
     if (!e2)
         e2 = persist_epochs(log);
+    if (!e2)
+        e2 = lower_cleaner_checkpoint(log, offset);
     return err ? err : e2;
 }
 
@@ -1342,6 +1568,9 @@ st_err st_log_truncate_to(st_log *log, int64_t offset)
         return ST_OK;
     if (offset < log->segs[0]->base_offset)
         return st_log_truncate_fully_and_start_at(log, offset);
+    st_err cerr = lower_cleaner_checkpoint(log, offset);
+    if (cerr)
+        return cerr;
     size_t keep = segment_for(log, offset) + 1;
     st_err err = delete_segments(log, keep, log->nsegs - keep);
     st_segment *seg = active(log);
@@ -1435,4 +1664,146 @@ st_err st_log_scan_batches(st_log *log, int64_t from_offset, st_log_batch_fn cb,
     st_buf_free(&bytes);
     free(c);
     return err;
+}
+
+/* ---- Compaction support (log_cleaner.h) */
+
+size_t st_log_segments(const st_log *log, st_segment *const **segs)
+{
+    *segs = log->segs;
+    return log->nsegs;
+}
+
+const st_log_config *st_log_get_config(const st_log *log)
+{
+    return &log->cfg;
+}
+
+uint64_t st_log_truncations(const st_log *log)
+{
+    return log->truncations;
+}
+
+int64_t st_log_cleaner_checkpoint(const st_log *log)
+{
+    int64_t c = log->clean_offset;
+    if (c < log->log_start_offset)
+        c = log->log_start_offset;
+    if (log->nsegs && c < log->segs[0]->base_offset)
+        c = log->segs[0]->base_offset;
+    int64_t end = st_log_end_offset(log);
+    return c > end ? end : c;
+}
+
+int64_t st_log_cleaner_delete_horizon(const st_log *log)
+{
+    return log->clean_horizon;
+}
+
+bool st_log_uncleanable(const st_log *log)
+{
+    return log->uncleanable;
+}
+
+void st_log_set_uncleanable(st_log *log, bool uncleanable)
+{
+    log->uncleanable = uncleanable;
+}
+
+void st_log_set_watch(st_log *log, st_log_watch *watch)
+{
+    if (log->watch && log->watch != watch) {
+        log->watch->log = NULL;
+        atomic_store(&log->watch->closed, true);
+    }
+    log->watch = watch;
+}
+
+void st_log_clear_watch(st_log *log, st_log_watch *watch)
+{
+    if (log->watch == watch)
+        log->watch = NULL;
+}
+
+/* Index of seg in the list, or nsegs. */
+static size_t index_of(const st_log *log, const st_segment *seg)
+{
+    size_t i = segment_for(log, seg->base_offset);
+    return i < log->nsegs && log->segs[i] == seg ? i : log->nsegs;
+}
+
+/* Every group still names consecutive, live, inactive segments of the log,
+ * and no truncation happened since the snapshot. */
+static bool groups_current(const st_log *log, uint64_t truncations,
+                           const st_log_cleaned_group *groups, size_t n)
+{
+    if (log->truncations != truncations || log->nsegs == 0)
+        return false;
+    for (size_t g = 0; g < n; g++) {
+        const st_log_cleaned_group *grp = &groups[g];
+        if (grp->count == 0 || grp->cleaned->base_offset != grp->replaces[0]->base_offset)
+            return false;
+        size_t i = index_of(log, grp->replaces[0]);
+        if (i + grp->count >= log->nsegs) /* gone, or reaching the active segment */
+            return false;
+        for (size_t k = 0; k < grp->count; k++)
+            if (log->segs[i + k] != grp->replaces[k] || grp->replaces[k]->deleted)
+                return false;
+    }
+    return true;
+}
+
+/* Steps 2 to 4 of the swap for one group (segment.h): commit, delete the
+ * replaced segments, install. The replaced segments leave the list (ranges
+ * keep them readable); the cleaned one takes their place. */
+static st_err swap_group(st_log *log, st_log_cleaned_group *grp)
+{
+    st_segment *seg = grp->cleaned;
+    bool committed;
+    st_err err = st_segment_commit_swap(seg, &committed);
+    if (!committed)
+        return fail(log, err, "committing cleaned segment %s", seg_name(seg));
+    grp->installed = true;
+    log->dir_dirty = true;
+    st_err cerr = err ? fail(log, err, "committing the indexes of cleaned segment %s",
+                             seg_name(seg))
+                      : ST_OK;
+    size_t i = index_of(log, grp->replaces[0]);
+    for (size_t k = 0; k < grp->count; k++) {
+        st_segment *old = log->segs[i + k];
+        st_err e = st_segment_remove_files(old);
+        if (e && !cerr)
+            cerr = fail(log, e, "deleting cleaned-away segment %s", seg_name(old));
+        st_segment_unref(old);
+    }
+    log->segs[i] = seg;
+    memmove(log->segs + i + 1, log->segs + i + grp->count,
+            (log->nsegs - i - grp->count) * sizeof(*log->segs));
+    log->nsegs -= grp->count - 1;
+    st_segment_set_config(seg, &log->cfg);
+    if ((err = st_segment_install_swap(seg)) && !cerr)
+        cerr = fail(log, err, "installing cleaned segment %s", seg_name(seg));
+    return cerr;
+}
+
+st_err st_log_replace_cleaned(st_log *log, uint64_t truncations, st_log_cleaned_group *groups,
+                              size_t n, int64_t clean_offset, int64_t delete_horizon,
+                              bool *stale)
+{
+    for (size_t g = 0; g < n; g++)
+        groups[g].installed = false;
+    *stale = !groups_current(log, truncations, groups, n);
+    if (*stale)
+        return ST_OK;
+    st_err err = ST_OK;
+    for (size_t g = 0; g < n && !err; g++)
+        err = swap_group(log, &groups[g]);
+    recount_size(log);
+    if (err)
+        return err; /* the checkpoint stays: the next clean redoes the rest */
+    if (log->clean_offset == clean_offset && log->clean_horizon == delete_horizon)
+        return ST_OK;
+    log->clean_offset = clean_offset;
+    log->clean_horizon = delete_horizon;
+    return persist_cleaner(log);
 }

@@ -4,10 +4,13 @@
  * Owns the partition directory (created by the caller): its segments and
  * the small checkpoint files below. Called from the ONE event-loop thread
  * that owns the partition, so nothing here locks; st_log_flush alone may run
- * on another thread (see there). Must never trust file contents (damage is
+ * on another thread (see there), and the log cleaner's thread reads
+ * inactive segments it holds references to without calling in here (see
+ * "Compaction support"). Must never trust file contents (damage is
  * repaired at open or reported as ST_ERR_CORRUPT, never a crash), never
  * exit or abort, and never fsync anywhere but st_log_flush, st_log_close,
- * the checkpoint writes named below, and st_log_open's repairs.
+ * the checkpoint writes named below, and st_log_open's repairs (the
+ * cleaner thread fsyncs the cleaned segments it writes).
  *
  * ---- Files in <log.dir>/<topic>-<partition>/
  *
@@ -28,11 +31,30 @@
  *                                   two)
  *   recovery-point                  "0\n<offset>\n": every batch below it was
  *                                   fsync'd (written by st_log_flush)
+ *   cleaner-checkpoint              "0\n<offset>\n<horizon>\n" (compacted
+ *                                   topics): the log was cleaned up to offset
+ *                                   (the first dirty offset; Kafka keeps it in
+ *                                   cleaner-offset-checkpoint), and horizon is
+ *                                   the earliest delete horizon of a tombstone
+ *                                   the cleaner kept (-1 when none): when it
+ *                                   passes, a clean is due even without new
+ *                                   dirty data (log_cleaner.h)
+ *   <base>.log.cleaned, .index.cleaned, .timeindex.cleaned
+ *                                   a cleaned segment being written by the
+ *                                   cleaner thread (removed at open: a crash
+ *                                   mid-clean leaves the log as it was)
+ *   <base>.log.swap, .index.swap, .timeindex.swap
+ *                                   a cleaned segment committed but not yet
+ *                                   installed: at open the segments its
+ *                                   offsets cover are deleted and it takes the
+ *                                   final names (Kafka's swap recovery;
+ *                                   st_log_open_info.swaps_completed)
  *
  * Checkpoints are written atomically: "<name>.tmp", fsync, rename, fsync of
  * the directory. A checkpoint that does not parse is ignored (and the leader
  * epoch cache is then rebuilt from the batch headers). Leftover "*.tmp",
- * "*.deleted" and index files without a .log are removed at open.
+ * "*.deleted", "*.cleaned" and index files without a .log are removed at
+ * open.
  *
  * ---- Errors (st_err) and the Kafka error codes the broker answers with
  *
@@ -56,6 +78,7 @@
 #ifndef STRAIT_LOG_H
 #define STRAIT_LOG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -90,6 +113,7 @@ typedef struct st_log_open_info {
     int32_t segments_dropped;    /* later segments deleted after a bad batch */
     int64_t dropped_bytes;
     bool epoch_cache_rebuilt;    /* leader-epoch-checkpoint missing or bad */
+    int32_t swaps_completed;     /* committed cleans a crash interrupted, finished now */
     int32_t bad_checkpoints;     /* checkpoint files ignored because they did not parse */
     int64_t log_start_offset;
     int64_t log_end_offset;
@@ -312,8 +336,80 @@ bool st_log_flush_due(const st_log *log, int64_t now_ms);
  * active_segment_base/latest_epoch/dir — never with st_log_append, any
  * truncation, retention, DeleteRecords, st_log_assign_epoch,
  * st_log_set_config, st_log_flush_due, st_log_recovery_point,
- * st_log_last_error, another st_log_flush or st_log_close. */
+ * st_log_last_error, another st_log_flush or st_log_close (nor with any
+ * call of the compaction section below). */
 st_err st_log_flush(st_log *log, int64_t now_ms);
 const char *st_log_flush_error(const st_log *log);
+
+/* ---- Compaction support (for broker/log_cleaner.c)
+ *
+ * Threading contract. Every function here runs on the loop thread that owns
+ * the log, like the rest of this file. The cleaner thread never calls into
+ * the log: on the loop thread the cleaner takes references on inactive
+ * segments (st_log_segments + st_segment_ref) and notes their base offsets,
+ * sizes and fds; its thread then only preads those fds (immutable data:
+ * inactive segments are never appended to) and writes new files under the
+ * ".cleaned" tail; back on the loop thread st_log_replace_cleaned swaps the
+ * result in — or reports it stale when retention, DeleteRecords or a
+ * truncation changed those segments meanwhile — and the cleaner drops its
+ * references there. Readers holding ranges of replaced segments keep
+ * reading the old bytes through their fds. */
+
+/* The segment list (segs[n - 1] is the active segment), valid until the
+ * next mutating call. */
+size_t st_log_segments(const st_log *log, st_segment *const **segs);
+const st_log_config *st_log_get_config(const st_log *log);
+/* Counts st_log_truncate_to / st_log_truncate_fully_and_start_at calls. */
+uint64_t st_log_truncations(const st_log *log);
+
+/* The first dirty offset: the persisted cleaner checkpoint, raised to the
+ * log start offset (or first segment) and capped at the log end. Truncation
+ * below it lowers it (and rewrites the file). */
+int64_t st_log_cleaner_checkpoint(const st_log *log);
+/* The earliest delete horizon of the tombstones the last clean kept, -1
+ * when none. */
+int64_t st_log_cleaner_delete_horizon(const st_log *log);
+/* Set by the cleaner after damage made a clean fail (Kafka marks such a
+ * partition uncleanable); in memory only: retried after a restart. */
+bool st_log_uncleanable(const st_log *log);
+void st_log_set_uncleanable(st_log *log, bool uncleanable);
+
+/* A cleaner job registers a watch while it is in flight: st_log_close sets
+ * log = NULL and closed = true (a later st_log_set_watch with another watch
+ * does the same to the previous one). closed may be read from any thread
+ * (to stop wasted work early); log only on the loop thread. */
+typedef struct st_log_watch {
+    st_log *log;
+    atomic_bool closed;
+} st_log_watch;
+void st_log_set_watch(st_log *log, st_log_watch *watch);
+/* Unregisters watch (when it is the registered one) without touching it. */
+void st_log_clear_watch(st_log *log, st_log_watch *watch);
+
+/* One group of consecutive segments and the cleaned segment replacing it. */
+typedef struct st_log_cleaned_group {
+    st_segment *cleaned;          /* ".cleaned" files, fsync'd; base offset =
+                                     replaces[0]'s; one reference */
+    st_segment *const *replaces;  /* the log's segments it replaces, in order */
+    size_t count;
+    bool installed;               /* out: the log took the cleaned segment's
+                                     reference (else the caller discards it) */
+} st_log_cleaned_group;
+
+/* Swaps cleaned segments in: first checks that no truncation happened since
+ * the caller read st_log_truncations() == truncations and that every group
+ * still names consecutive, undeleted, inactive segments of the log; if not,
+ * *stale = true and nothing changes. Otherwise, group by group, the swap of
+ * segment.h (commit .cleaned -> .swap, delete the replaced segments,
+ * install) — metadata work only: renames and unlinks, no data is read or
+ * written — then the cleaner checkpoint becomes (clean_offset,
+ * delete_horizon) and is written (one small fsync'd file, like the other
+ * checkpoints). Groups are ascending and disjoint. On an error, the groups
+ * swapped so far stay swapped (installed true), later ones are left to the
+ * caller, the checkpoint is unchanged, and a committed but not installed
+ * swap is finished by the next st_log_open. */
+st_err st_log_replace_cleaned(st_log *log, uint64_t truncations, st_log_cleaned_group *groups,
+                              size_t n, int64_t clean_offset, int64_t delete_horizon,
+                              bool *stale);
 
 #endif

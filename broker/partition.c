@@ -22,6 +22,11 @@ st_log_config partition_log_config(const topic_config *tc)
     c.flush_interval_messages = tc->flush_messages;
     c.flush_interval_ms = tc->flush_ms;
     c.file_delete_delay_ms = tc->file_delete_delay_ms;
+    /* Kafka rolls compacted logs at least every max.compaction.lag.ms, so
+     * that dirty records do not wait in the active segment forever. */
+    if (tc->cleanup_compact && tc->max_compaction_lag_ms > 0 &&
+        tc->max_compaction_lag_ms < c.segment_ms)
+        c.segment_ms = tc->max_compaction_lag_ms;
     return c;
 }
 

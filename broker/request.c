@@ -9,7 +9,7 @@ static void request_free(request *rq)
 {
     connection_unref(rq->conn);
     st_arena_free(&rq->arena);
-    free(rq->frame);
+    free(rq->block);
     free(rq);
 }
 

@@ -19,6 +19,7 @@ struct broker;
 typedef struct request {
     struct broker *b;
     connection *conn;
+    uint8_t *block;   /* owned: the size prefix, then the frame */
     uint8_t *frame;
     size_t frame_len;
     st_arena arena;

@@ -134,7 +134,7 @@ static uint64_t read_uvarint_bits(st_reader *r, int max_bytes)
     return 0;
 }
 
-uint32_t st_read_uvarint(st_reader *r)
+uint32_t st_read_uvarint_slow(st_reader *r)
 {
     uint64_t v = read_uvarint_bits(r, 5);
     if (v > UINT32_MAX) {
@@ -144,13 +144,7 @@ uint32_t st_read_uvarint(st_reader *r)
     return (uint32_t)v;
 }
 
-int32_t st_read_varint(st_reader *r)
-{
-    uint32_t u = st_read_uvarint(r);
-    return (int32_t)((u >> 1) ^ (~(u & 1) + 1));
-}
-
-int64_t st_read_varlong(st_reader *r)
+int64_t st_read_varlong_slow(st_reader *r)
 {
     uint64_t u = read_uvarint_bits(r, 10);
     return (int64_t)((u >> 1) ^ (~(u & 1) + 1));

@@ -79,9 +79,32 @@ uint32_t st_read_u32(st_reader *r);
 int64_t st_read_i64(st_reader *r);
 double st_read_f64(st_reader *r);
 bool st_read_bool(st_reader *r);       /* any non-zero byte is true */
-uint32_t st_read_uvarint(st_reader *r); /* at most 5 bytes */
-int32_t st_read_varint(st_reader *r);   /* zigzag, at most 5 bytes */
-int64_t st_read_varlong(st_reader *r);  /* zigzag, at most 10 bytes */
+/* Varints: the one-byte case inline (the hot path of record decoding), the
+ * rest out of line. */
+uint32_t st_read_uvarint_slow(st_reader *r);
+int64_t st_read_varlong_slow(st_reader *r);
+
+static inline uint32_t st_read_uvarint(st_reader *r) /* at most 5 bytes */
+{
+    if (r->p < r->end && !(*r->p & 0x80))
+        return *r->p++;
+    return st_read_uvarint_slow(r);
+}
+
+static inline int32_t st_read_varint(st_reader *r) /* zigzag, at most 5 bytes */
+{
+    uint32_t u = st_read_uvarint(r);
+    return (int32_t)((u >> 1) ^ (~(u & 1) + 1));
+}
+
+static inline int64_t st_read_varlong(st_reader *r) /* zigzag, at most 10 bytes */
+{
+    if (r->p < r->end && !(*r->p & 0x80)) {
+        uint64_t u = *r->p++;
+        return (int64_t)((u >> 1) ^ (~(u & 1) + 1));
+    }
+    return st_read_varlong_slow(r);
+}
 st_uuid st_read_uuid(st_reader *r);
 /* n raw bytes as a slice into the input (error if fewer remain). */
 st_slice st_read_raw(st_reader *r, size_t n);
