@@ -31,9 +31,9 @@ static const st_logger *logger(const group_coordinator *gc)
 
 /* ---- groups -------------------------------------------------------------- */
 
-bool gc_group_id_valid(st_slice group_id)
+bool gc_group_id_valid(st_slice group_id, bool empty_ok)
 {
-    return group_id.len > 0 && group_id.len <= GROUP_ID_MAX;
+    return group_id.len >= (empty_ok ? 0 : 1) && group_id.len <= GROUP_ID_MAX;
 }
 
 consumer_group *gc_find(const group_coordinator *gc, st_slice group_id)
@@ -43,7 +43,7 @@ consumer_group *gc_find(const group_coordinator *gc, st_slice group_id)
 
 consumer_group *gc_valid_find(const group_coordinator *gc, st_slice group_id, int16_t *error)
 {
-    *error = gc_group_id_valid(group_id) ? KAFKA_NONE : KAFKA_INVALID_GROUP_ID;
+    *error = gc_group_id_valid(group_id, false) ? KAFKA_NONE : KAFKA_INVALID_GROUP_ID;
     return *error ? NULL : gc_find(gc, group_id);
 }
 
@@ -112,11 +112,15 @@ static bool fill_join_members(request *rq, const consumer_group *g, kp_join_grou
 }
 
 /* The JoinGroup answer for m in g's current generation; the leader also
- * gets every member's subscription. */
-static void respond_join(request *rq, const consumer_group *g, const cg_member *m)
+ * gets every member's subscription. leader_id overrides the group's leader
+ * in the answer (NULL: the group's). */
+static void respond_join_as(request *rq, const consumer_group *g, const cg_member *m,
+                            const char *leader_id)
 {
     kp_join_group_response *resp = request_new_response_body(rq);
-    bool leader = g->leader_id && strcmp(g->leader_id, m->member_id) == 0;
+    if (!leader_id)
+        leader_id = g->leader_id ? g->leader_id : "";
+    bool leader = strcmp(leader_id, m->member_id) == 0;
     /* Copies: the response outlives nothing here, but the group may change
      * before the response is encoded only within this call. */
     if (!resp) {
@@ -126,7 +130,7 @@ static void respond_join(request *rq, const consumer_group *g, const cg_member *
     resp->generation_id = g->generation;
     resp->protocol_type = st_slice_cstr(g->protocol_type);
     resp->protocol_name = st_slice_cstr(g->protocol_name);
-    resp->leader = st_slice_cstr(g->leader_id ? g->leader_id : "");
+    resp->leader = st_slice_cstr(leader_id);
     resp->member_id = st_slice_cstr(m->member_id);
     resp->members_count = 0;
     if (leader && !fill_join_members(rq, g, resp)) {
@@ -134,6 +138,11 @@ static void respond_join(request *rq, const consumer_group *g, const cg_member *
         return;
     }
     request_respond(rq, resp);
+}
+
+static void respond_join(request *rq, const consumer_group *g, const cg_member *m)
+{
+    respond_join_as(rq, g, m, NULL);
 }
 
 static void respond_sync(request *rq, const consumer_group *g, st_slice assignment, int16_t error)
@@ -529,6 +538,7 @@ static void replace_static_member(group_coordinator *gc, consumer_group *g, cg_m
     }
     fail_held(old, KAFKA_FENCED_INSTANCE_ID);
     bool was_leader = g->leader_id && strcmp(g->leader_id, old->member_id) == 0;
+    char *old_id = strdup(old->member_id);
     bool same = cg_member_same_protocols(old, a->names, a->metadata,
                                             a->req->protocols_count);
     strmap_remove(&g->members, st_slice_cstr(old->member_id));
@@ -542,15 +552,20 @@ static void replace_static_member(group_coordinator *gc, consumer_group *g, cg_m
     st_logf(logger(gc), ST_LOG_INFO, "groups", "group %s: static member %s rejoined as %s",
             g->group_id, old->instance_id, id);
     if (update_member(old, a)) {
+        free(old_id);
         respond_join_error(rq, st_slice_cstr(id), KAFKA_UNKNOWN_SERVER_ERROR);
         return;
     }
     schedule_session(gc, old);
     if (same && g->state == GROUP_STABLE) {
+        /* As Kafka: the answer names the old leader id, so a restarted
+         * leader acts as a follower and keeps the current assignment. */
         gc_store_group(gc, g, false);
-        respond_join(rq, g, old);
+        respond_join_as(rq, g, old, was_leader && old_id ? old_id : NULL);
+        free(old_id);
         return;
     }
+    free(old_id);
     await_rebalance(gc, g, old, rq);
 }
 
@@ -629,7 +644,7 @@ static void join_known_member(group_coordinator *gc, consumer_group *g, request 
 static int16_t check_join(group_coordinator *gc, const join_args *a, const consumer_group *g)
 {
     const broker_config *cfg = &gc->b->cfg;
-    if (!gc_group_id_valid(a->req->group_id))
+    if (!gc_group_id_valid(a->req->group_id, false))
         return KAFKA_INVALID_GROUP_ID;
     if (a->session_timeout_ms < cfg->group_min_session_timeout_ms ||
         a->session_timeout_ms > cfg->group_max_session_timeout_ms)
@@ -747,7 +762,7 @@ static void leader_synced(group_coordinator *gc, consumer_group *g,
 static int16_t check_sync(const consumer_group *g, const kp_sync_group_request *req,
                           int16_t version, cg_member **m)
 {
-    if (!gc_group_id_valid(req->group_id))
+    if (!gc_group_id_valid(req->group_id, false))
         return KAFKA_INVALID_GROUP_ID;
     int16_t error = check_member(g, req->member_id, version >= 3 ? req->group_instance_id
                                                                  : ST_SLICE_NULL, m);
@@ -801,7 +816,7 @@ void gc_heartbeat(group_coordinator *gc, request *rq)
     }
     consumer_group *g = gc_find(gc, req->group_id);
     cg_member *m = NULL;
-    int16_t error = !gc_group_id_valid(req->group_id) ? KAFKA_INVALID_GROUP_ID : KAFKA_NONE;
+    int16_t error = !gc_group_id_valid(req->group_id, false) ? KAFKA_INVALID_GROUP_ID : KAFKA_NONE;
     if (!error)
         error = check_member(g, req->member_id,
                              request_version(rq) >= 3 ? req->group_instance_id : ST_SLICE_NULL,
@@ -857,7 +872,7 @@ void gc_leave_group(group_coordinator *gc, request *rq)
         return;
     }
     consumer_group *g = gc_find(gc, req->group_id);
-    if (!gc_group_id_valid(req->group_id)) {
+    if (!gc_group_id_valid(req->group_id, false)) {
         resp->error_code = KAFKA_INVALID_GROUP_ID;
     } else if (request_version(rq) < 3) {
         resp->error_code = leave_one(gc, g, req->member_id, ST_SLICE_NULL);
@@ -876,8 +891,6 @@ void gc_leave_group(group_coordinator *gc, request *rq)
             resp->members[i].error_code = leave_one(gc, gc_find(gc, req->group_id), in->member_id,
                                                     in->group_instance_id);
         }
-        if (!g)
-            resp->error_code = KAFKA_UNKNOWN_MEMBER_ID;
     }
     request_respond(rq, resp);
 }

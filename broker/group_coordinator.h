@@ -46,8 +46,10 @@ st_err gc_store_group(group_coordinator *gc, consumer_group *g, bool tombstone);
 /* A commit or heartbeat from m: its session starts over (m may be NULL). */
 void gc_touch_member(group_coordinator *gc, cg_member *m);
 
-/* Kafka's INVALID_GROUP_ID rule: non-empty and short enough to store. */
-bool gc_group_id_valid(st_slice group_id);
+/* Kafka's INVALID_GROUP_ID rule: not null, short enough to store, and not
+ * empty except where Kafka accepts "" for backward compatibility
+ * (OffsetCommit, OffsetFetch, DescribeGroups, DeleteGroups: empty_ok). */
+bool gc_group_id_valid(st_slice group_id, bool empty_ok);
 
 void gc_join_group(group_coordinator *gc, request *rq);
 void gc_sync_group(group_coordinator *gc, request *rq);

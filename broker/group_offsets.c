@@ -3,6 +3,7 @@
  * current generation, or anyone while the group is empty), persistence in
  * __consumer_offsets before the answer, and expiry of the offsets of groups
  * that stayed empty for offsets.retention.minutes. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker/broker.h"
@@ -131,7 +132,7 @@ static int16_t commit_group_error(group_coordinator *gc, commit_ctx *c)
     int16_t v = request_version(c->rq);
     int32_t generation = v >= 1 ? req->generation_id_or_member_epoch : -1;
     st_slice instance = v >= 7 ? req->group_instance_id : ST_SLICE_NULL;
-    if (!gc_group_id_valid(req->group_id))
+    if (!gc_group_id_valid(req->group_id, true))
         return KAFKA_INVALID_GROUP_ID;
     c->g = gc_find(gc, req->group_id);
     if (!c->g) {
@@ -203,27 +204,42 @@ static bool answer_requested(request *rq, const consumer_group *g,
     return true;
 }
 
-/* Every committed offset of the group, one topic entry per partition. */
+static int compare_offset_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every committed offset of the group, one entry per topic holding all its
+ * partitions: the keys (topic NUL partition) sorted so that each topic's
+ * partitions are adjacent. */
 static bool answer_all(request *rq, const consumer_group *g, kp_offset_fetch_response_group *out)
 {
     size_t n = g ? g->offsets.count : 0;
+    const char **keys = st_arena_calloc(&rq->arena, n + 1, sizeof(*keys));
+    kp_offset_fetch_response_partitions *parts = st_arena_calloc(&rq->arena, n + 1,
+                                                                 sizeof(*parts));
     out->topics = st_arena_calloc(&rq->arena, n + 1, sizeof(*out->topics));
-    if (!out->topics)
+    if (!keys || !parts || !out->topics)
         return false;
-    size_t pos = 0, i = 0;
-    const char *key;
+    size_t pos = 0, k = 0;
     void *value;
-    while (g && strmap_next(&g->offsets, &pos, &key, &value)) {
-        kp_offset_fetch_response_topics *t = &out->topics[i++];
+    while (g && strmap_next(&g->offsets, &pos, &keys[k], &value))
+        k++;
+    qsort(keys, k, sizeof(*keys), compare_offset_keys);
+    int32_t topics = 0;
+    for (size_t i = 0; i < k; i++) {
+        st_slice name;
         int32_t partition;
-        group_offset_key_parse(key, &t->name, &partition);
-        t->partitions = st_arena_calloc(&rq->arena, 1, sizeof(*t->partitions));
-        if (!t->partitions)
-            return false;
-        t->partitions_count = 1;
-        answer_offset(g, t->name, partition, &t->partitions[0]);
+        group_offset_key_parse(keys[i], &name, &partition);
+        kp_offset_fetch_response_topics *t = topics ? &out->topics[topics - 1] : NULL;
+        if (!t || !st_slice_eq(t->name, name)) {
+            t = &out->topics[topics++];
+            t->name = name;
+            t->partitions = &parts[i];
+        }
+        answer_offset(g, name, partition, &t->partitions[t->partitions_count++]);
     }
-    out->topics_count = (int32_t)i;
+    out->topics_count = topics;
     return true;
 }
 
@@ -231,7 +247,7 @@ static bool answer_group(request *rq, st_slice group_id, const kp_offset_fetch_r
                          int32_t n, kp_offset_fetch_response_group *out)
 {
     out->group_id = group_id;
-    if (!gc_group_id_valid(group_id)) {
+    if (!gc_group_id_valid(group_id, true)) {
         out->error_code = KAFKA_INVALID_GROUP_ID;
         out->topics_count = 0;
         return true;

@@ -8,7 +8,7 @@
 
 static int16_t delete_group(group_coordinator *gc, st_slice group_id)
 {
-    if (!gc_group_id_valid(group_id))
+    if (!gc_group_id_valid(group_id, true))
         return KAFKA_INVALID_GROUP_ID;
     consumer_group *g = gc_find(gc, group_id);
     if (!g || g->state == GROUP_DEAD)

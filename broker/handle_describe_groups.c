@@ -43,7 +43,7 @@ static bool describe(request *rq, st_slice group_id, kp_describe_groups_response
     out->members_count = 0;
     out->protocol_type = ST_SLICE_EMPTY;
     out->protocol_data = ST_SLICE_EMPTY;
-    if (!gc_group_id_valid(group_id)) {
+    if (!gc_group_id_valid(group_id, true)) {
         out->error_code = KAFKA_INVALID_GROUP_ID;
         out->group_state = st_slice_cstr("Dead");
         return true;
