@@ -3,9 +3,9 @@
 
 #include "broker/handlers.h"
 
-/* Produce starts at v0 although v0-2 carry legacy message sets (answered
- * per partition with UNSUPPORTED_FOR_MESSAGE_FORMAT): librdkafka up to 2.11
- * enables gzip, snappy and lz4 only when the broker advertises Produce v0. */
+/* Produce from v0 (its magic 0/1 message sets are converted to record
+ * batches): librdkafka up to 2.11 enables gzip, snappy and lz4 only when the
+ * broker advertises Produce v0. */
 const api_support broker_apis[] = {
     {0, 0, 11, handle_produce},
     {1, 4, 17, handle_fetch},

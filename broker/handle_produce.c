@@ -1,5 +1,5 @@
-/* handle_produce.c — Produce v0-11 (v0-2 carry only legacy message sets,
- * refused per partition): validate each partition's batch, dedupe
+/* handle_produce.c — Produce v0-11 (v0-2's magic 0/1 message sets are
+ * converted to record batches): validate each partition's batch, dedupe
  * idempotent retries, recompress when the topic's compression.type asks
  * for another codec, append with offsets assigned, answer per partition
  * (nothing at all for acks=0), and wake waiting fetches. */
@@ -131,17 +131,20 @@ static void produce_partition(produce_ctx *pc, st_slice topic_name,
         out->error_message = st_slice_cstr("fewer in-sync replicas than min.insync.replicas");
         return;
     }
-    produce_verdict v = produce_validate(in->records, &p->topic->config, pc->now_ms,
-                                         max_uncompressed(p->topic));
+    st_buf converted; /* Produce v0-2: the message set as a v2 batch */
+    st_buf_init(&converted);
+    produce_verdict v = produce_validate(in->records, request_version(pc->rq), &p->topic->config,
+                                         pc->now_ms, max_uncompressed(p->topic), &converted);
     if (!v.error && st_batch_is_transactional(&v.batch.header))
         v = (produce_verdict){KAFKA_INVALID_TXN_STATE,
                               "transactions are not supported by this broker yet", v.batch};
     if (v.error) {
         out->error_code = v.error;
         out->error_message = st_slice_cstr(v.message);
-        return;
+    } else {
+        append_batch(pc, p, &v.batch, out);
     }
-    append_batch(pc, p, &v.batch, out);
+    st_buf_free(&converted);
 }
 
 static bool produce_topic(produce_ctx *pc, const kp_produce_request_topic_produce_data *in,

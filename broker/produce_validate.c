@@ -2,6 +2,7 @@
 #include "broker/produce_validate.h"
 
 #include "common/kafka_error.h"
+#include "common/legacy_message_set.h"
 
 static produce_verdict reject(int16_t error, const char *message)
 {
@@ -58,11 +59,38 @@ static produce_verdict check_records(const st_batch *batch, const topic_config *
     return v;
 }
 
-produce_verdict produce_validate(st_slice records, const topic_config *tc, int64_t now_ms,
-                                 size_t max_uncompressed)
+/* Produce v0-2 carry magic 0/1 message sets, converted into converted; v3+
+ * carry record batches only (Kafka's ProduceRequest rule). */
+static produce_verdict check_format(st_slice *records, int16_t version, size_t max_uncompressed,
+                                    st_buf *converted)
+{
+    bool legacy = records->len > ST_BATCH_OFF_MAGIC &&
+                  records->ptr[ST_BATCH_OFF_MAGIC] != ST_BATCH_MAGIC;
+    if (version >= 3)
+        return legacy ? reject(KAFKA_INVALID_RECORD, "Produce requests with version 3 and above "
+                                                     "must carry record batches (magic 2)")
+                      : reject(KAFKA_NONE, NULL);
+    if (!legacy)
+        return reject(KAFKA_INVALID_RECORD, "Produce requests before version 3 must carry "
+                                            "message sets of magic 0 or 1");
+    st_err err = st_legacy_to_batch(records->ptr, (size_t)records->len, max_uncompressed,
+                                    converted, NULL);
+    if (err == ST_ERR_CORRUPT)
+        return reject(KAFKA_CORRUPT_MESSAGE, "message CRC mismatch");
+    if (err)
+        return reject(KAFKA_CORRUPT_MESSAGE, "malformed message set");
+    *records = st_slice_from(converted->data, converted->len);
+    return reject(KAFKA_NONE, NULL);
+}
+
+produce_verdict produce_validate(st_slice records, int16_t version, const topic_config *tc,
+                                 int64_t now_ms, size_t max_uncompressed, st_buf *converted)
 {
     if (records.len <= 0)
         return reject(KAFKA_INVALID_RECORD, "a partition's records are empty");
+    produce_verdict format = check_format(&records, version, max_uncompressed, converted);
+    if (format.error)
+        return format;
     st_batch_iter it;
     st_batch_iter_init(&it, records.ptr, (size_t)records.len, true);
     st_batch batch, extra;

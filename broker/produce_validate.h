@@ -2,8 +2,9 @@
  * before anything is appended, with the error code it answers.
  *
  * Owns the checks, never the bytes: exactly one RecordBatch v2 per
- * partition (INVALID_RECORD otherwise), CRC (CORRUPT_MESSAGE), magic 0/1
- * (UNSUPPORTED_FOR_MESSAGE_FORMAT), batch size against max.message.bytes
+ * partition (INVALID_RECORD otherwise; Produce v0-2's magic 0/1 message sets
+ * are converted to one first, as Kafka converts them), CRC
+ * (CORRUPT_MESSAGE), batch size against max.message.bytes
  * (MESSAGE_TOO_LARGE), no control batches from clients, records that match
  * the header (count, sequential offset deltas), keys on compacted topics,
  * and timestamps within message.timestamp.before/after.max.ms
@@ -23,7 +24,10 @@ typedef struct produce_verdict {
     st_batch batch;      /* the batch (valid when error is NONE) */
 } produce_verdict;
 
-produce_verdict produce_validate(st_slice records, const topic_config *tc, int64_t now_ms,
-                                 size_t max_uncompressed);
+/* version is the Produce request's: v0-2 message sets of magic 0/1 are
+ * converted to one v2 batch appended to converted (the caller's buffer,
+ * which the verdict's batch then points into). */
+produce_verdict produce_validate(st_slice records, int16_t version, const topic_config *tc,
+                                 int64_t now_ms, size_t max_uncompressed, st_buf *converted);
 
 #endif
