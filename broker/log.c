@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "broker/file_io.h"
 
 #define LOG_START_FILE "log-start-offset"
 #define RECOVERY_POINT_FILE "recovery-point"
@@ -201,24 +202,6 @@ static bool dir_path(const st_log *log, const char *name, const char *suffix, ch
     return n > 0 && (size_t)n < cap;
 }
 
-static st_err write_all(int fd, const void *data, size_t n)
-{
-    const uint8_t *p = data;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = ENOSPC;
-            return ST_ERR_IO;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return ST_OK;
-}
-
 /* name.tmp, fsync, rename over name, fsync the directory. */
 static st_err write_checkpoint_into(st_log *log, const char *name, const void *data, size_t n,
                                     char *why, size_t why_cap)
@@ -230,7 +213,7 @@ static st_err write_checkpoint_into(st_log *log, const char *name, const void *d
         return ST_ERR_TOO_LARGE;
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    st_err err = fd < 0 ? ST_ERR_IO : write_all(fd, data, n);
+    st_err err = fd < 0 ? ST_ERR_IO : st_pwrite_full(fd, data, n, 0);
     if (!err && fsync(fd) != 0)
         err = ST_ERR_IO;
     int saved = errno;

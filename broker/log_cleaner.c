@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/file_io.h"
 #include "common/record_batch.h"
 
 enum {
@@ -333,21 +334,11 @@ static void reader_init(seg_reader *r, const job_seg *js, uint8_t *buf, size_t c
     *r = (seg_reader){.js = js, .buf = buf, .cap = cap, .min_base = js->base};
 }
 
+/* A segment shorter than when it was noted changed under us: damage. */
 static st_err read_exact(int fd, uint8_t *p, size_t n, int64_t pos)
 {
-    while (n) {
-        ssize_t r = pread(fd, p, n, (off_t)pos);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return ST_ERR_IO;
-        if (r == 0)
-            return ST_ERR_CORRUPT; /* shorter than when it was noted: changed under us */
-        p += r;
-        n -= (size_t)r;
-        pos += r;
-    }
-    return ST_OK;
+    st_err err = st_pread_full(fd, p, n, pos);
+    return err == ST_ERR_TRUNCATED ? ST_ERR_CORRUPT : err;
 }
 
 /* The next whole, CRC-checked batch (*done at the end of the segment); the

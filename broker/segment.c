@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "broker/file_io.h"
 #include "common/crc32c.h"
 
 #define RECOVERY_CHUNK ((size_t)1 << 20)
@@ -254,45 +255,9 @@ void st_segment_set_config(st_segment *seg, const st_log_config *cfg)
 
 /* ---- Raw reads */
 
-static st_err read_at(int fd, void *buf, size_t n, int64_t pos)
-{
-    uint8_t *p = buf;
-    while (n) {
-        ssize_t r = pread(fd, p, n, (off_t)pos);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return ST_ERR_IO;
-        if (r == 0)
-            return ST_ERR_TRUNCATED;
-        p += r;
-        n -= (size_t)r;
-        pos += r;
-    }
-    return ST_OK;
-}
-
 st_err st_segment_read(const st_segment *seg, void *buf, size_t n, int64_t pos)
 {
-    return read_at(seg->fd, buf, n, pos);
-}
-
-static st_err write_at(int fd, const uint8_t *p, size_t n, int64_t pos)
-{
-    while (n) {
-        ssize_t w = pwrite(fd, p, n, (off_t)pos);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = ENOSPC;
-            return ST_ERR_IO;
-        }
-        p += w;
-        n -= (size_t)w;
-        pos += w;
-    }
-    return ST_OK;
+    return st_pread_full(seg->fd, buf, n, pos);
 }
 
 /* ---- Bookkeeping shared by append and recovery */
@@ -366,7 +331,7 @@ static st_err cursor_fill(st_segment_cursor *c, const uint8_t **hdr)
     if (left < ST_BATCH_HEADER_SIZE)
         return ST_ERR_CORRUPT; /* a torn header */
     size_t n = left < (int64_t)sizeof(c->block) ? (size_t)left : sizeof(c->block);
-    st_err err = read_at(c->seg->fd, c->block, n, c->pos);
+    st_err err = st_pread_full(c->seg->fd, c->block, n, c->pos);
     if (err)
         return err == ST_ERR_TRUNCATED ? ST_ERR_CORRUPT : err;
     c->block_pos = c->pos;
@@ -432,7 +397,7 @@ static st_err read_first_timestamp(st_segment *seg, bool *ok)
     *ok = true;
     if (seg->size == 0)
         return ST_OK;
-    st_err err = read_at(seg->fd, hdr, sizeof(hdr), 0);
+    st_err err = st_pread_full(seg->fd, hdr, sizeof(hdr), 0);
     if (err == ST_ERR_TRUNCATED) {
         *ok = false;
         return ST_OK;
@@ -564,7 +529,7 @@ static st_err accept_batch(recovery_scan *s, const st_batch_header *h, int64_t p
 static st_err check_large_batch(recovery_scan *s, int64_t pos, st_batch_header *h, int64_t *size)
 {
     uint8_t hdr[ST_BATCH_HEADER_SIZE];
-    st_err err = read_at(s->seg->fd, hdr, sizeof(hdr), pos);
+    st_err err = st_pread_full(s->seg->fd, hdr, sizeof(hdr), pos);
     if (err)
         return err;
     st_batch_header_read(hdr, sizeof(hdr), h);
@@ -579,7 +544,7 @@ static st_err check_large_batch(recovery_scan *s, int64_t pos, st_batch_header *
                              ST_BATCH_HEADER_SIZE - ST_BATCH_OFF_ATTRIBUTES);
     for (int64_t at = ST_BATCH_HEADER_SIZE; at < *size;) {
         size_t n = (size_t)(*size - at) < RECOVERY_CHUNK ? (size_t)(*size - at) : RECOVERY_CHUNK;
-        if ((err = read_at(s->seg->fd, s->buf, n, pos + at)))
+        if ((err = st_pread_full(s->seg->fd, s->buf, n, pos + at)))
             return err;
         crc = st_crc32c(crc, s->buf, n);
         at += (int64_t)n;
@@ -593,7 +558,7 @@ static st_err scan_chunk(recovery_scan *s, int64_t *pos, bool *stop)
 {
     size_t n = s->file_size - *pos < (int64_t)RECOVERY_CHUNK ? (size_t)(s->file_size - *pos)
                                                               : RECOVERY_CHUNK;
-    st_err err = read_at(s->seg->fd, s->buf, n, *pos);
+    st_err err = st_pread_full(s->seg->fd, s->buf, n, *pos);
     if (err)
         return err == ST_ERR_TRUNCATED ? ST_ERR_IO : err;
     st_batch_iter it;
@@ -683,7 +648,7 @@ st_err st_segment_append(st_segment *seg, const uint8_t *batches, size_t n)
         return ST_OK;
     if ((uint64_t)seg->size + n > INT32_MAX)
         return ST_ERR_TOO_LARGE;
-    st_err err = write_at(seg->fd, batches, n, seg->size);
+    st_err err = st_pwrite_full(seg->fd, batches, n, seg->size);
     if (err) {
         int saved = errno;
         if (ftruncate(seg->fd, (off_t)seg->size) != 0) { /* best effort */ }
@@ -849,7 +814,7 @@ static st_err open_batch(const st_segment *seg, const st_segment_batch *sb, batc
     uint8_t *p = st_buf_extend(&r->bytes, (size_t)sb->size);
     if (!p)
         return ST_ERR_NOMEM;
-    st_err err = read_at(seg->fd, p, (size_t)sb->size, sb->position);
+    st_err err = st_pread_full(seg->fd, p, (size_t)sb->size, sb->position);
     if (err)
         return err == ST_ERR_TRUNCATED ? ST_ERR_CORRUPT : err;
     st_batch batch;
