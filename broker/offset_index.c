@@ -1,43 +1,33 @@
 /* offset_index.c — the sparse offset index of one segment (see offset_index.h).
  *
- * Owns the .index file and its in-memory entries. Must never read or trust
- * an entry it has not checked, and never touch the .log file. */
+ * Owns the .index file (its I/O goes through index_file.h) and its in-memory
+ * entries: their encoding, checks and searches. Must never read or trust an
+ * entry it has not checked, and never touch the .log file. */
 #include "broker/offset_index.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "broker/index_file.h"
 #include "common/record_batch.h"
 #include "common/wire.h"
 
-static size_t max_entries_for(int32_t max_index_bytes)
-{
-    size_t n = max_index_bytes > 0 ? (size_t)max_index_bytes / ST_OFFSET_INDEX_ENTRY_SIZE : 0;
-    return n ? n : 1;
-}
+#define ENTRY_SIZE ST_OFFSET_INDEX_ENTRY_SIZE
+_Static_assert(ENTRY_SIZE <= ST_INDEX_FILE_MAX_ENTRY_SIZE, "index_file reads in chunks");
 
 st_err st_offset_index_open(st_offset_index *ix, const char *path,
                             int64_t base_offset, int32_t max_index_bytes,
                             bool *existed)
 {
-    ix->fd = -1;
     ix->base_offset = base_offset;
     ix->entries = NULL;
     ix->count = 0;
     ix->cap = 0;
-    ix->max_entries = max_entries_for(max_index_bytes);
-    *existed = access(path, F_OK) == 0;
-    ix->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    return ix->fd < 0 ? ST_ERR_IO : ST_OK;
+    ix->max_entries = st_index_file_max_entries(max_index_bytes, ENTRY_SIZE);
+    return st_index_file_open(path, &ix->fd, existed);
 }
 
 void st_offset_index_close(st_offset_index *ix)
 {
-    if (ix->fd >= 0)
-        close(ix->fd);
-    ix->fd = -1;
+    st_index_file_close(&ix->fd);
     free(ix->entries);
     ix->entries = NULL;
     ix->count = ix->cap = 0;
@@ -45,7 +35,7 @@ void st_offset_index_close(st_offset_index *ix)
 
 void st_offset_index_set_max_bytes(st_offset_index *ix, int32_t max_index_bytes)
 {
-    ix->max_entries = max_entries_for(max_index_bytes);
+    ix->max_entries = st_index_file_max_entries(max_index_bytes, ENTRY_SIZE);
 }
 
 static st_err reserve(st_offset_index *ix, size_t n)
@@ -60,21 +50,6 @@ static st_err reserve(st_offset_index *ix, size_t n)
         return ST_ERR_NOMEM;
     ix->entries = p;
     ix->cap = cap;
-    return ST_OK;
-}
-
-static st_err read_all_at(int fd, uint8_t *p, size_t n, int64_t pos)
-{
-    while (n) {
-        ssize_t r = pread(fd, p, n, (off_t)pos);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return r == 0 ? ST_ERR_TRUNCATED : ST_ERR_IO;
-        p += r;
-        n -= (size_t)r;
-        pos += r;
-    }
     return ST_OK;
 }
 
@@ -93,40 +68,28 @@ static bool entry_ok(const st_offset_index *ix, size_t i, int64_t log_size,
     return e.rel_offset > prev.rel_offset && e.position > prev.position;
 }
 
-static st_err read_entries(st_offset_index *ix, size_t count)
+static void decode_entry(void *ctx, size_t i, const uint8_t *p)
 {
-    enum { CHUNK = 512 };
-    uint8_t buf[CHUNK * ST_OFFSET_INDEX_ENTRY_SIZE];
-    st_err err = reserve(ix, count);
-    for (size_t done = 0; !err && done < count;) {
-        size_t n = count - done < CHUNK ? count - done : CHUNK;
-        err = read_all_at(ix->fd, buf, n * ST_OFFSET_INDEX_ENTRY_SIZE,
-                          (int64_t)(done * ST_OFFSET_INDEX_ENTRY_SIZE));
-        for (size_t k = 0; !err && k < n; k++) {
-            ix->entries[done + k].rel_offset = st_get_i32(buf + k * 8);
-            ix->entries[done + k].position = st_get_i32(buf + k * 8 + 4);
-        }
-        done += n;
-    }
-    return err == ST_ERR_TRUNCATED ? ST_ERR_IO : err; /* shrank under us */
+    st_offset_index *ix = ctx;
+    ix->entries[i].rel_offset = st_get_i32(p);
+    ix->entries[i].position = st_get_i32(p + 4);
 }
 
 st_err st_offset_index_load(st_offset_index *ix, int64_t log_size,
                             int64_t max_rel_offset, bool *consistent)
 {
-    struct stat st;
+    size_t count;
+    bool whole;
     ix->count = 0;
     *consistent = false;
-    if (fstat(ix->fd, &st) != 0)
-        return ST_ERR_IO;
-    int64_t size = (int64_t)st.st_size;
     /* No more entries than batches could start in the log. */
     int64_t max_count = log_size / ST_BATCH_HEADER_SIZE + 1;
-    if (size % ST_OFFSET_INDEX_ENTRY_SIZE != 0 ||
-        size / ST_OFFSET_INDEX_ENTRY_SIZE > max_count)
-        return ST_OK;
-    size_t count = (size_t)(size / ST_OFFSET_INDEX_ENTRY_SIZE);
-    st_err err = read_entries(ix, count);
+    st_err err = st_index_file_count(ix->fd, ENTRY_SIZE, max_count, &count, &whole);
+    if (err || !whole)
+        return err;
+    err = reserve(ix, count);
+    if (!err)
+        err = st_index_file_read(ix->fd, ENTRY_SIZE, count, decode_entry, ix);
     if (err)
         return err;
     for (size_t i = 0; i < count; i++)
@@ -140,7 +103,7 @@ st_err st_offset_index_load(st_offset_index *ix, int64_t log_size,
 st_err st_offset_index_reset(st_offset_index *ix)
 {
     ix->count = 0;
-    return ftruncate(ix->fd, 0) == 0 ? ST_OK : ST_ERR_IO;
+    return st_index_file_truncate(ix->fd, ENTRY_SIZE, 0);
 }
 
 st_err st_offset_index_append(st_offset_index *ix, int64_t offset, int64_t position)
@@ -156,20 +119,12 @@ st_err st_offset_index_append(st_offset_index *ix, int64_t offset, int64_t posit
     st_err err = reserve(ix, ix->count + 1);
     if (err)
         return err;
-    uint8_t e[ST_OFFSET_INDEX_ENTRY_SIZE];
+    uint8_t e[ENTRY_SIZE];
     st_put_i32(e, (int32_t)rel);
     st_put_i32(e + 4, (int32_t)position);
-    off_t at = (off_t)(ix->count * ST_OFFSET_INDEX_ENTRY_SIZE);
-    ssize_t w;
-    do
-        w = pwrite(ix->fd, e, sizeof(e), at);
-    while (w < 0 && errno == EINTR);
-    if (w != (ssize_t)sizeof(e)) {
-        int saved = errno;
-        if (ftruncate(ix->fd, at) != 0) { /* best effort: drop a torn entry */ }
-        errno = w < 0 ? saved : ENOSPC;
-        return ST_ERR_IO;
-    }
+    err = st_index_file_write(ix->fd, e, ENTRY_SIZE, ix->count);
+    if (err)
+        return err;
     ix->entries[ix->count++] = (st_offset_entry){(int32_t)rel, (int32_t)position};
     return ST_OK;
 }
@@ -236,10 +191,10 @@ st_err st_offset_index_truncate(st_offset_index *ix, int64_t offset)
     if (keep == ix->count)
         return ST_OK;
     ix->count = keep;
-    return ftruncate(ix->fd, (off_t)(keep * ST_OFFSET_INDEX_ENTRY_SIZE)) == 0 ? ST_OK : ST_ERR_IO;
+    return st_index_file_truncate(ix->fd, ENTRY_SIZE, keep);
 }
 
 st_err st_offset_index_sync(st_offset_index *ix)
 {
-    return fdatasync(ix->fd) == 0 ? ST_OK : ST_ERR_IO;
+    return st_index_file_sync(ix->fd);
 }
