@@ -205,6 +205,25 @@ st_err st_segment_install_swap(st_segment *seg)
     return e3 ? e3 : e1 ? e1 : e2;
 }
 
+/* A file already missing is gone; any other failure (rc != 0) is kept in
+ * *err with its errno in *saved, unless an earlier one was. */
+static void note_removal(int rc, st_err *err, int *saved)
+{
+    if (rc != 0 && errno != ENOENT && !*err) {
+        *err = ST_ERR_IO;
+        *saved = errno;
+    }
+}
+
+/* Marks the segment deleted and reports the first failure noted. */
+static st_err finish_removal(st_segment *seg, st_err err, int saved)
+{
+    seg->deleted = true;
+    if (err)
+        errno = saved;
+    return err;
+}
+
 st_err st_segment_unlink_files(st_segment *seg)
 {
     static const char *const exts[] = {".log", ".index", ".timeindex"};
@@ -214,15 +233,9 @@ st_err st_segment_unlink_files(st_segment *seg)
         char path[4096];
         if (!st_segment_file(seg, exts[i], path, sizeof(path)))
             return ST_ERR_TOO_LARGE;
-        if (unlink(path) != 0 && errno != ENOENT && !err) {
-            err = ST_ERR_IO;
-            saved = errno;
-        }
+        note_removal(unlink(path), &err, &saved);
     }
-    seg->deleted = true;
-    if (err)
-        errno = saved;
-    return err;
+    return finish_removal(seg, err, saved);
 }
 
 int64_t st_segment_largest_timestamp(const st_segment *seg)
@@ -777,19 +790,10 @@ st_err st_segment_remove_files(st_segment *seg)
         if (!st_segment_path(seg, suffixes[i], path, sizeof(path)) ||
             !st_segment_path(seg, deleted_suffix, gone, sizeof(gone)))
             return ST_ERR_TOO_LARGE;
-        if (rename(path, gone) != 0 && errno != ENOENT && !err) {
-            err = ST_ERR_IO;
-            saved = errno;
-        }
-        if (unlink(gone) != 0 && errno != ENOENT && !err) {
-            err = ST_ERR_IO;
-            saved = errno;
-        }
+        note_removal(rename(path, gone), &err, &saved);
+        note_removal(unlink(gone), &err, &saved);
     }
-    seg->deleted = true;
-    if (err)
-        errno = saved;
-    return err;
+    return finish_removal(seg, err, saved);
 }
 
 /* ---- Timestamp searches */
