@@ -34,34 +34,6 @@ typedef struct change {
     bool skip;       /* a repeated duplicate, answered once already (legacy) */
 } change;
 
-static st_slice arena_text(st_arena *a, const char *s)
-{
-    if (!s)
-        return ST_SLICE_NULL;
-    size_t n = strlen(s);
-    char *p = st_arena_alloc(a, n + 1);
-    if (!p)
-        return ST_SLICE_NULL;
-    memcpy(p, s, n + 1);
-    return st_slice_from(p, n);
-}
-
-/* A NUL-terminated arena copy; NULL for a null slice, one holding a NUL
- * byte (*bad set) or no memory (*bad set too: the caller refuses it). */
-static const char *arena_cstr(st_arena *a, st_slice s, bool *bad)
-{
-    if (s.len < 0)
-        return NULL;
-    char *p = memchr(s.ptr, '\0', (size_t)s.len) ? NULL : st_arena_alloc(a, (size_t)s.len + 1);
-    if (!p) {
-        *bad = true;
-        return NULL;
-    }
-    memcpy(p, s.ptr, (size_t)s.len);
-    p[s.len] = '\0';
-    return p;
-}
-
 static int16_t fail(char *msg, size_t len, int16_t code, const char *text)
 {
     snprintf(msg, len, "%s", text);
@@ -378,14 +350,23 @@ static bool mark_duplicates(request *rq, change *c, int32_t n, bool every_one, c
     return ok;
 }
 
+/* request_cstr, where no memory refuses the resource too (*bad set). */
+static const char *op_text(request *rq, st_slice s, bool *bad)
+{
+    const char *p = request_cstr(rq, s, bad);
+    if (!p && s.len >= 0)
+        *bad = true;
+    return p;
+}
+
 /* Adds one operation; a name or value that is not a usable string refuses
  * the resource. */
 static void read_op(request *rq, change *c, st_slice name, st_slice value, int8_t op)
 {
     bool bad = name.len < 0;
     config_alteration *a = &c->ops[c->n++];
-    a->name = arena_cstr(&rq->arena, name, &bad);
-    a->value = arena_cstr(&rq->arena, value, &bad);
+    a->name = op_text(rq, name, &bad);
+    a->value = op_text(rq, value, &bad);
     a->op = (config_op)op;
     if (bad && !c->code) {
         c->code = KAFKA_INVALID_CONFIG;
@@ -433,7 +414,7 @@ static bool check_ops(request *rq, change *c)
     snprintf(msg, sizeof(msg), "Null value not supported for : %s", nulls);
     c->code = KAFKA_INVALID_REQUEST;
     c->msg = dup ? "Error due to duplicate config keys"
-                 : (const char *)arena_text(&rq->arena, msg).ptr;
+                 : (const char *)request_text(rq, msg).ptr;
     return ok && c->msg;
 }
 
@@ -513,7 +494,7 @@ static int16_t outcome(request *rq, const change *c, bool incremental, bool vali
         code = apply_incremental(rq, c, validate_only, msg, sizeof(msg));
     else
         code = apply_legacy(rq, c, validate_only, msg, sizeof(msg));
-    *message = code ? arena_text(&rq->arena, msg) : ST_SLICE_NULL;
+    *message = code ? request_text(rq, msg) : ST_SLICE_NULL;
     return code;
 }
 

@@ -6,7 +6,6 @@
  * new partitions and may name only this broker (INVALID_REPLICA_ASSIGNMENT).
  * The growing itself belongs to topic_admin.c. */
 #include <stdio.h>
-#include <string.h>
 
 #include "broker/broker.h"
 #include "broker/handlers.h"
@@ -18,18 +17,6 @@ typedef kp_create_partitions_response_create_partitions_topic_result topic_out;
 
 enum { MSG_MAX = 512 };
 enum { SEEN_ONCE = 1, SEEN_AGAIN, ANSWERED };
-
-static st_slice arena_text(st_arena *a, const char *s)
-{
-    if (!s)
-        return ST_SLICE_NULL;
-    size_t n = strlen(s);
-    char *p = st_arena_alloc(a, n + 1);
-    if (!p)
-        return ST_SLICE_NULL;
-    memcpy(p, s, n + 1);
-    return st_slice_from(p, n);
-}
 
 static int16_t check_assignments(broker *b, const topic *t, const topic_in *in, char *msg,
                                  size_t len)
@@ -79,7 +66,7 @@ static void answer_topic(request *rq, const topic_in *in, bool duplicate, topic_
     } else {
         out->error_code = grow_one(rq, in, msg, sizeof(msg));
     }
-    out->error_message = out->error_code ? arena_text(&rq->arena, msg) : ST_SLICE_NULL;
+    out->error_message = out->error_code ? request_text(rq, msg) : ST_SLICE_NULL;
 }
 
 static bool count_names(const kp_create_partitions_request *req, strmap *names)

@@ -26,36 +26,6 @@ enum { MSG_MAX = 512 };
  * answered. */
 enum { SEEN_ONCE = 1, SEEN_AGAIN, ANSWERED };
 
-static st_slice arena_text(st_arena *a, const char *s)
-{
-    if (!s)
-        return ST_SLICE_NULL;
-    size_t n = strlen(s);
-    char *p = st_arena_alloc(a, n + 1);
-    if (!p)
-        return ST_SLICE_NULL;
-    memcpy(p, s, n + 1);
-    return st_slice_from(p, n);
-}
-
-/* A NUL-terminated copy of s in the arena; NULL for a null slice, one
- * holding a NUL byte (*bad set) or no memory. */
-static const char *arena_cstr(st_arena *a, st_slice s, bool *bad)
-{
-    if (s.len < 0)
-        return NULL;
-    if (memchr(s.ptr, '\0', (size_t)s.len)) {
-        *bad = true;
-        return NULL;
-    }
-    char *p = st_arena_alloc(a, (size_t)s.len + 1);
-    if (p) {
-        memcpy(p, s.ptr, (size_t)s.len);
-        p[s.len] = '\0';
-    }
-    return p;
-}
-
 /* ---- configs ------------------------------------------------------------- */
 
 /* The request's configs as SETs, as Kafka's controller reads them (into a
@@ -70,8 +40,8 @@ static int16_t collect_configs(request *rq, const topic_in *in, config_alteratio
     for (int32_t i = 0; !code && i < in->configs_count; i++) {
         const kp_create_topics_request_creatable_topic_config *c = &in->configs[i];
         bool bad = false;
-        const char *name = arena_cstr(&rq->arena, c->name, &bad);
-        const char *value = arena_cstr(&rq->arena, c->value, &bad);
+        const char *name = request_cstr(rq, c->name, &bad);
+        const char *value = request_cstr(rq, c->value, &bad);
         if (bad) {
             snprintf(msg, len, "Invalid config %.*s: names and values may not contain NUL",
                      c->name.len > 0 ? (int)c->name.len : 0, (const char *)c->name.ptr);
@@ -199,8 +169,8 @@ static bool fill_configs(request *rq, const config_values *overrides, topic_out 
         const config_desc *d = &l.entries[i];
         kp_create_topics_response_creatable_topic_configs *c = &out->configs[i];
         kp_init(&kp_create_topics_response_creatable_topic_configs_desc, c);
-        c->name = arena_text(&rq->arena, d->name);
-        c->value = d->is_sensitive ? ST_SLICE_NULL : arena_text(&rq->arena, d->value);
+        c->name = request_text(rq, d->name);
+        c->value = d->is_sensitive ? ST_SLICE_NULL : request_text(rq, d->value);
         c->read_only = d->read_only;
         c->config_source = (int8_t)d->source;
         c->is_sensitive = d->is_sensitive;
@@ -264,7 +234,7 @@ static void answer_topic(request *rq, const topic_in *in, bool duplicate, topic_
         out->error_code = create_one(rq, in, out, msg, sizeof(msg));
     }
     if (out->error_code) {
-        out->error_message = arena_text(&rq->arena, msg[0] ? msg : NULL);
+        out->error_message = request_text(rq, msg[0] ? msg : NULL);
         out->num_partitions = -1;
         out->replication_factor = -1;
         out->configs_count = 0;

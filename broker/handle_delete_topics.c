@@ -38,18 +38,6 @@ static bool id_is_zero(st_uuid id)
     return memcmp(&id, &zero_id, sizeof(id)) == 0;
 }
 
-static st_slice arena_text(st_arena *a, const char *s)
-{
-    if (!s)
-        return ST_SLICE_NULL;
-    size_t n = strlen(s);
-    char *p = st_arena_alloc(a, n + 1);
-    if (!p)
-        return ST_SLICE_NULL;
-    memcpy(p, s, n + 1);
-    return st_slice_from(p, n);
-}
-
 /* The request's entries in one shape (v0-5 give names only). */
 static wanted *read_request(request *rq, int32_t *count)
 {
@@ -170,14 +158,14 @@ static void delete_one(request *rq, wanted *w, topic_out *out)
     out->name = w->name;
     out->topic_id = w->id;
     out->error_code = w->code;
-    out->error_message = arena_text(&rq->arena, w->msg);
+    out->error_message = request_text(rq, w->msg);
     if (!w->t)
         return;
     /* The topic is freed by the deletion: answer with copies. */
-    out->name = arena_text(&rq->arena, w->t->name);
+    out->name = request_text(rq, w->t->name);
     out->topic_id = w->t->id;
     out->error_code = topic_admin_delete(rq->b, w->t, msg, sizeof(msg));
-    out->error_message = out->error_code ? arena_text(&rq->arena, msg) : ST_SLICE_NULL;
+    out->error_message = out->error_code ? request_text(rq, msg) : ST_SLICE_NULL;
 }
 
 static bool plan(request *rq, wanted *w, int32_t n)

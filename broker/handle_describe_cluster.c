@@ -6,7 +6,6 @@
  * MISMATCHED_ENDPOINT_TYPE, an unknown type UNSUPPORTED_ENDPOINT_TYPE
  * (INVALID_REQUEST for either in v0), as Kafka answers. */
 #include <stdio.h>
-#include <string.h>
 
 #include "broker/broker.h"
 #include "broker/handlers.h"
@@ -19,16 +18,6 @@ enum { ENDPOINT_BROKER = 1, ENDPOINT_CONTROLLER = 2 };
  * ALTER_CONFIGS, IDEMPOTENT_WRITE. */
 enum { CLUSTER_OPERATIONS = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) |
                             (1 << 12) };
-
-static st_slice arena_text(st_arena *a, const char *s)
-{
-    size_t n = strlen(s);
-    char *p = st_arena_alloc(a, n + 1);
-    if (!p)
-        return ST_SLICE_NULL;
-    memcpy(p, s, n + 1);
-    return st_slice_from(p, n);
-}
 
 /* An error for an endpoint type other than brokers; false when none. */
 static bool endpoint_error(request *rq, int8_t type, kp_describe_cluster_response *resp)
@@ -45,7 +34,7 @@ static bool endpoint_error(request *rq, int8_t type, kp_describe_cluster_respons
         resp->error_code = v0 ? KAFKA_INVALID_REQUEST : KAFKA_UNSUPPORTED_ENDPOINT_TYPE;
         snprintf(msg, sizeof(msg), "Unsupported endpoint type %d", (int)type);
     }
-    resp->error_message = arena_text(&rq->arena, msg);
+    resp->error_message = request_text(rq, msg);
     return true;
 }
 

@@ -10,7 +10,6 @@
  * resource type), with Kafka's messages. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "broker/broker.h"
 #include "broker/handlers.h"
@@ -25,18 +24,6 @@ enum { TYPE_TOPIC = 2, TYPE_BROKER = 4, TYPE_BROKER_LOGGER = 8, TYPE_CLIENT_METR
        TYPE_GROUP = 32 };
 /* Past this many keys the filter is a hash set rather than a scan. */
 enum { KEY_SCAN_MAX = 16 };
-
-static st_slice arena_text(st_arena *a, const char *s)
-{
-    if (!s)
-        return ST_SLICE_NULL;
-    size_t n = strlen(s);
-    char *p = st_arena_alloc(a, n + 1);
-    if (!p)
-        return ST_SLICE_NULL;
-    memcpy(p, s, n + 1);
-    return st_slice_from(p, n);
-}
 
 /* ---- the filter ------------------------------------------------------------ */
 
@@ -83,8 +70,8 @@ static bool fill_synonyms(request *rq, const config_desc *d, entry_out *out)
     for (size_t i = 0; i < d->n_synonyms; i++) {
         kp_describe_configs_response_describe_configs_synonym *s = &out->synonyms[i];
         kp_init(&kp_describe_configs_response_describe_configs_synonym_desc, s);
-        s->name = arena_text(&rq->arena, d->synonyms[i].name);
-        s->value = arena_text(&rq->arena, d->synonyms[i].value);
+        s->name = request_text(rq, d->synonyms[i].name);
+        s->value = request_text(rq, d->synonyms[i].value);
         s->source = (int8_t)d->synonyms[i].source;
         if (s->name.len < 0)
             return false;
@@ -97,14 +84,14 @@ static bool fill_entry(request *rq, const config_desc *d, entry_out *out)
 {
     const kp_describe_configs_request *req = rq->req.body;
     kp_init(&kp_describe_configs_response_describe_configs_resource_result_desc, out);
-    out->name = arena_text(&rq->arena, d->name);
-    out->value = d->is_sensitive ? ST_SLICE_NULL : arena_text(&rq->arena, d->value);
+    out->name = request_text(rq, d->name);
+    out->value = d->is_sensitive ? ST_SLICE_NULL : request_text(rq, d->value);
     out->read_only = d->read_only;
     out->is_default = d->source == CONFIG_SOURCE_DEFAULT;
     out->config_source = (int8_t)d->source;
     out->is_sensitive = d->is_sensitive;
     out->config_type = (int8_t)d->type;
-    out->documentation = req->include_documentation ? arena_text(&rq->arena, d->documentation)
+    out->documentation = req->include_documentation ? request_text(rq, d->documentation)
                                                     : ST_SLICE_NULL;
     return out->name.len >= 0 && fill_synonyms(rq, d, out);
 }
@@ -256,7 +243,7 @@ static bool answer_resource(request *rq, const resource_in *in, resource_out *ou
     out->error_code = describe(rq, in, &l, msg, sizeof(msg));
     bool ok = true;
     if (out->error_code) {
-        out->error_message = msg[0] ? arena_text(&rq->arena, msg) : out->error_message;
+        out->error_message = msg[0] ? request_text(rq, msg) : out->error_message;
         out->configs_count = 0;
     } else {
         out->error_message = ST_SLICE_NULL;

@@ -115,13 +115,9 @@ static bool fill_dir(request *rq, const wanted *w, const char *dir, dir_out *out
     char abs[PATH_MAX];
     struct statvfs vfs;
     kp_init(&kp_describe_log_dirs_response_describe_log_dirs_result_desc, out);
-    const char *shown = realpath(dir, abs) ? abs : dir;
-    size_t len = strlen(shown);
-    char *copy = st_arena_alloc(&rq->arena, len + 1);
-    if (!copy)
+    out->log_dir = request_text(rq, realpath(dir, abs) ? abs : dir);
+    if (out->log_dir.len < 0)
         return false;
-    memcpy(copy, shown, len + 1);
-    out->log_dir = st_slice_from(copy, len);
     out->topics_count = 0;
     if (statvfs(dir, &vfs) != 0) {
         out->error_code = KAFKA_KAFKA_STORAGE_ERROR;

@@ -1,7 +1,9 @@
-/* request.c — ending requests: respond, finish, close (see request.h). */
+/* request.c — ending requests (respond, finish, close) and the arena
+ * copies handlers put in responses (see request.h). */
 #include "broker/request.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "broker/broker.h"
 
@@ -59,4 +61,32 @@ void *request_new_response_body(request *rq)
     if (body)
         kp_init(root, body);
     return body;
+}
+
+st_slice request_text(request *rq, const char *s)
+{
+    if (!s)
+        return ST_SLICE_NULL;
+    size_t n = strlen(s);
+    char *p = st_arena_alloc(&rq->arena, n + 1);
+    if (!p)
+        return ST_SLICE_NULL;
+    memcpy(p, s, n + 1);
+    return st_slice_from(p, n);
+}
+
+const char *request_cstr(request *rq, st_slice s, bool *bad)
+{
+    if (s.len < 0)
+        return NULL;
+    if (memchr(s.ptr, '\0', (size_t)s.len)) {
+        *bad = true;
+        return NULL;
+    }
+    char *p = st_arena_alloc(&rq->arena, (size_t)s.len + 1);
+    if (p) {
+        memcpy(p, s.ptr, (size_t)s.len);
+        p[s.len] = '\0';
+    }
+    return p;
 }

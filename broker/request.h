@@ -8,6 +8,7 @@
 #ifndef STRAIT_BROKER_REQUEST_H
 #define STRAIT_BROKER_REQUEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "broker/connection.h"
@@ -44,5 +45,13 @@ void request_close_connection(request *rq, const char *why);
 /* Allocates a zeroed response struct of the request's API in rq's arena,
  * initialised to the schema defaults. */
 void *request_new_response_body(request *rq);
+
+/* A copy of s in rq's arena, as a slice for the response; the null slice
+ * for NULL or no memory. */
+st_slice request_text(request *rq, const char *s);
+
+/* A NUL-terminated copy of s in rq's arena; NULL for a null slice, one
+ * holding a NUL byte (*bad set) or no memory (*bad untouched). */
+const char *request_cstr(request *rq, st_slice s, bool *bad);
 
 #endif
