@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/dup_keys.h"
 #include "broker/handlers.h"
 #include "broker/topic_admin.h"
 #include "common/kafka_error.h"
@@ -21,7 +22,6 @@
 enum { MSG_MAX = 1024 };
 enum { TYPE_TOPIC = 2, TYPE_BROKER = 4, TYPE_BROKER_LOGGER = 8, TYPE_CLIENT_METRICS = 16,
        TYPE_GROUP = 32 };
-enum { SEEN_ONCE = 1, SEEN_AGAIN, ANSWERED };
 
 /* One resource of either request, in one shape. */
 typedef struct change {
@@ -326,27 +326,24 @@ static st_slice resource_key(request *rq, const change *c)
  * otherwise (AlterConfigs) the resource gets one answer. */
 static bool mark_duplicates(request *rq, change *c, int32_t n, bool every_one, const char *why)
 {
-    strmap seen;
-    strmap_init(&seen);
+    dup_keys seen;
+    dup_keys_init(&seen);
     st_slice *keys = st_arena_calloc(&rq->arena, (size_t)n + 1, sizeof(*keys));
     bool ok = keys != NULL;
     for (int32_t i = 0; ok && i < n; i++) {
         keys[i] = resource_key(rq, &c[i]);
-        uintptr_t s = keys[i].len < 0 ? 0 : (uintptr_t)strmap_get(&seen, keys[i]);
-        ok = keys[i].len >= 0 &&
-             strmap_put(&seen, keys[i], (void *)(s ? (uintptr_t)SEEN_AGAIN : SEEN_ONCE)) == ST_OK;
+        ok = keys[i].len >= 0 && dup_keys_note(&seen, keys[i]);
     }
     for (int32_t i = 0; ok && i < n; i++) {
-        uintptr_t s = (uintptr_t)strmap_get(&seen, keys[i]);
-        c[i].skip = s == ANSWERED;
-        if (s != SEEN_AGAIN)
-            continue;
-        c[i].code = KAFKA_INVALID_REQUEST;
-        c[i].msg = why;
-        if (!every_one)
-            ok = strmap_put(&seen, keys[i], (void *)(uintptr_t)ANSWERED) == ST_OK;
+        dup_kind dup;
+        ok = dup_keys_check(&seen, keys[i], !every_one, &dup);
+        c[i].skip = dup == DUP_ANSWERED;
+        if (dup == DUP_ANSWER) {
+            c[i].code = KAFKA_INVALID_REQUEST;
+            c[i].msg = why;
+        }
     }
-    strmap_free(&seen);
+    dup_keys_free(&seen);
     return ok;
 }
 

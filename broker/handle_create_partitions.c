@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "broker/broker.h"
+#include "broker/dup_keys.h"
 #include "broker/handlers.h"
 #include "broker/topic_admin.h"
 #include "common/kafka_error.h"
@@ -16,7 +17,6 @@ typedef kp_create_partitions_request_create_partitions_topic topic_in;
 typedef kp_create_partitions_response_create_partitions_topic_result topic_out;
 
 enum { MSG_MAX = 512 };
-enum { SEEN_ONCE = 1, SEEN_AGAIN, ANSWERED };
 
 static int16_t check_assignments(broker *b, const topic *t, const topic_in *in, char *msg,
                                  size_t len)
@@ -69,30 +69,25 @@ static void answer_topic(request *rq, const topic_in *in, bool duplicate, topic_
     out->error_message = out->error_code ? request_text(rq, msg) : ST_SLICE_NULL;
 }
 
-static bool count_names(const kp_create_partitions_request *req, strmap *names)
+static bool count_names(const kp_create_partitions_request *req, dup_keys *names)
 {
-    for (int32_t i = 0; i < req->topics_count; i++) {
-        st_slice name = req->topics[i].name;
-        uintptr_t seen = (uintptr_t)strmap_get(names, name);
-        if (strmap_put(names, name, (void *)(seen ? (uintptr_t)SEEN_AGAIN : SEEN_ONCE)) != ST_OK)
+    for (int32_t i = 0; i < req->topics_count; i++)
+        if (!dup_keys_note(names, req->topics[i].name))
             return false;
-    }
     return true;
 }
 
-static bool answer_all(request *rq, kp_create_partitions_response *resp, strmap *names)
+static bool answer_all(request *rq, kp_create_partitions_response *resp, dup_keys *names)
 {
     const kp_create_partitions_request *req = rq->req.body;
     int32_t n = 0;
     for (int32_t i = 0; i < req->topics_count; i++) {
         const topic_in *in = &req->topics[i];
-        uintptr_t seen = (uintptr_t)strmap_get(names, in->name);
-        if (seen == ANSWERED)
-            continue;
-        if (seen == SEEN_AGAIN &&
-            strmap_put(names, in->name, (void *)(uintptr_t)ANSWERED) != ST_OK)
+        dup_kind dup;
+        if (!dup_keys_check(names, in->name, true, &dup))
             return false;
-        answer_topic(rq, in, seen == SEEN_AGAIN, &resp->results[n++]);
+        if (dup != DUP_ANSWERED)
+            answer_topic(rq, in, dup == DUP_ANSWER, &resp->results[n++]);
     }
     resp->results_count = n;
     return true;
@@ -103,12 +98,12 @@ void handle_create_partitions(request *rq)
     const kp_create_partitions_request *req = rq->req.body;
     kp_create_partitions_response *resp = request_new_response_body(rq);
     int32_t count = req->topics_count > 0 ? req->topics_count : 0;
-    strmap names;
-    strmap_init(&names);
+    dup_keys names;
+    dup_keys_init(&names);
     bool ok = resp && (resp->results = st_arena_calloc(&rq->arena, (size_t)count + 1,
                                                        sizeof(*resp->results)));
     ok = ok && count_names(req, &names) && answer_all(rq, resp, &names);
-    strmap_free(&names);
+    dup_keys_free(&names);
     if (!ok) {
         request_close_connection(rq, "out of memory");
         return;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/dup_keys.h"
 #include "broker/handlers.h"
 #include "broker/topic_admin.h"
 #include "common/kafka_error.h"
@@ -17,7 +18,6 @@
 typedef kp_delete_topics_response_deletable_topic_result topic_out;
 
 enum { MSG_MAX = 256 };
-enum { SEEN_ONCE = 1, SEEN_AGAIN, ANSWERED };
 
 /* One entry of the request, and what happens to it. */
 typedef struct wanted {
@@ -77,29 +77,28 @@ static st_slice entry_key(request *rq, const wanted *w)
  * others no answer (Kafka answers a duplicate once). */
 static bool mark_duplicates(request *rq, wanted *w, int32_t n)
 {
-    strmap seen;
-    strmap_init(&seen);
+    dup_keys seen;
+    dup_keys_init(&seen);
     st_slice *keys = st_arena_calloc(&rq->arena, (size_t)n + 1, sizeof(*keys));
     bool ok = keys != NULL;
     for (int32_t i = 0; ok && i < n; i++) {
         if (w[i].code)
             continue;
         keys[i] = entry_key(rq, &w[i]);
-        uintptr_t s = keys[i].len < 0 ? 0 : (uintptr_t)strmap_get(&seen, keys[i]);
-        ok = keys[i].len >= 0 &&
-             strmap_put(&seen, keys[i], (void *)(s ? (uintptr_t)SEEN_AGAIN : SEEN_ONCE)) == ST_OK;
+        ok = keys[i].len >= 0 && dup_keys_note(&seen, keys[i]);
     }
     for (int32_t i = 0; ok && i < n; i++) {
-        uintptr_t s = w[i].code ? 0 : (uintptr_t)strmap_get(&seen, keys[i]);
-        if (s == ANSWERED)
-            w[i].skip = true;
-        if (s != SEEN_AGAIN)
+        if (w[i].code)
             continue;
-        refuse(&w[i], KAFKA_INVALID_REQUEST,
-               w[i].name.len < 0 ? "Duplicate topic id." : "Duplicate topic name.");
-        ok = strmap_put(&seen, keys[i], (void *)(uintptr_t)ANSWERED) == ST_OK;
+        dup_kind dup;
+        ok = dup_keys_check(&seen, keys[i], true, &dup);
+        if (dup == DUP_ANSWERED)
+            w[i].skip = true;
+        if (dup == DUP_ANSWER)
+            refuse(&w[i], KAFKA_INVALID_REQUEST,
+                   w[i].name.len < 0 ? "Duplicate topic id." : "Duplicate topic name.");
     }
-    strmap_free(&seen);
+    dup_keys_free(&seen);
     return ok;
 }
 
