@@ -14,14 +14,13 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/config_resource.h"
 #include "broker/dup_keys.h"
 #include "broker/handlers.h"
 #include "broker/topic_admin.h"
 #include "common/kafka_error.h"
 
 enum { MSG_MAX = 1024 };
-enum { TYPE_TOPIC = 2, TYPE_BROKER = 4, TYPE_BROKER_LOGGER = 8, TYPE_CLIENT_METRICS = 16,
-       TYPE_GROUP = 32 };
 
 /* One resource of either request, in one shape. */
 typedef struct change {
@@ -38,18 +37,6 @@ static int16_t fail(char *msg, size_t len, int16_t code, const char *text)
 {
     snprintf(msg, len, "%s", text);
     return code;
-}
-
-static const char *type_name(int8_t type)
-{
-    switch (type) {
-    case TYPE_TOPIC: return "TOPIC";
-    case TYPE_BROKER: return "BROKER";
-    case TYPE_BROKER_LOGGER: return "BROKER_LOGGER";
-    case TYPE_CLIENT_METRICS: return "CLIENT_METRICS";
-    case TYPE_GROUP: return "GROUP";
-    default: return "UNKNOWN";
-    }
 }
 
 /* ---- topics ------------------------------------------------------------------ */
@@ -149,45 +136,20 @@ static int16_t alter_topic_configs(request *rq, const change *c, bool validate_o
 
 /* ---- brokers ----------------------------------------------------------------- */
 
-/* Java's Integer.parseInt: an optional sign and decimal digits in range. */
-static bool parse_node_id(st_slice s, int32_t *out)
-{
-    int32_t i = s.len > 0 && (s.ptr[0] == '-' || s.ptr[0] == '+') ? 1 : 0;
-    if (s.len <= i)
-        return false;
-    int64_t v = 0;
-    for (; i < s.len; i++) {
-        if (s.ptr[i] < '0' || s.ptr[i] > '9')
-            return false;
-        v = v * 10 + (s.ptr[i] - '0');
-        if (v > (int64_t)INT32_MAX + 1)
-            return false;
-    }
-    v = s.ptr[0] == '-' ? -v : v;
-    if (v > INT32_MAX)
-        return false;
-    *out = (int32_t)v;
-    return true;
-}
-
-static int shown_len(st_slice s)
-{
-    return s.len > 200 ? 200 : (s.len > 0 ? (int)s.len : 0);
-}
-
 /* IncrementalAlterConfigs (checked by the broker in Kafka): the name must
  * be this node's id. */
 static int16_t check_node_incremental(request *rq, st_slice name, char *msg, size_t len)
 {
     int32_t id;
-    if (!parse_node_id(name, &id)) {
-        snprintf(msg, len, "Node id must be an integer, but it is: %.*s", shown_len(name),
+    int shown = config_resource_shown_len(name);
+    if (!config_resource_node_id(name, &id)) {
+        snprintf(msg, len, "Node id must be an integer, but it is: %.*s", shown,
                  (const char *)name.ptr);
         return KAFKA_INVALID_REQUEST;
     }
     if (id != rq->b->identity.node_id) {
         snprintf(msg, len, "Unexpected broker id, expected %d, but received %.*s",
-                 rq->b->identity.node_id, shown_len(name), (const char *)name.ptr);
+                 rq->b->identity.node_id, shown, (const char *)name.ptr);
         return KAFKA_INVALID_REQUEST;
     }
     return KAFKA_NONE;
@@ -200,7 +162,7 @@ static int16_t check_node_legacy(request *rq, st_slice name, char *msg, size_t l
     int32_t id;
     if (name.len <= 0)
         return KAFKA_NONE;
-    if (!parse_node_id(name, &id))
+    if (!config_resource_node_id(name, &id))
         return fail(msg, len, KAFKA_INVALID_REQUEST,
                     "Unable to parse broker name as a base 10 number.");
     if (id < 0)
@@ -444,14 +406,14 @@ static int16_t apply_legacy(request *rq, const change *c, bool validate_only, ch
                             size_t len)
 {
     switch (c->type) {
-    case TYPE_TOPIC:
+    case RESOURCE_TOPIC:
         return replace_topic_configs(rq, c, validate_only, msg, len);
-    case TYPE_BROKER:
+    case RESOURCE_BROKER:
         return alter_broker(rq, c, false, msg, len);
-    case TYPE_BROKER_LOGGER:
-    case TYPE_CLIENT_METRICS:
-    case TYPE_GROUP:
-        snprintf(msg, len, "Unexpected resource type %s.", type_name(c->type));
+    case RESOURCE_BROKER_LOGGER:
+    case RESOURCE_CLIENT_METRICS:
+    case RESOURCE_GROUP:
+        snprintf(msg, len, "Unexpected resource type %s.", config_resource_type_name(c->type));
         return KAFKA_INVALID_REQUEST;
     default:
         snprintf(msg, len, "Unknown resource type %d.", (int)c->type);
@@ -463,15 +425,16 @@ static int16_t apply_incremental(request *rq, const change *c, bool validate_onl
                                  size_t len)
 {
     switch (c->type) {
-    case TYPE_TOPIC:
+    case RESOURCE_TOPIC:
         return alter_topic_configs(rq, c, validate_only, msg, len);
-    case TYPE_BROKER:
+    case RESOURCE_BROKER:
         return alter_broker(rq, c, true, msg, len);
-    case TYPE_BROKER_LOGGER:
+    case RESOURCE_BROKER_LOGGER:
         return alter_logger(rq, c, validate_only, msg, len);
-    case TYPE_CLIENT_METRICS:
-    case TYPE_GROUP:
-        snprintf(msg, len, "Unsupported resource type: %s", type_name(c->type));
+    case RESOURCE_CLIENT_METRICS:
+    case RESOURCE_GROUP:
+        snprintf(msg, len, "Unsupported resource type: %s",
+                 config_resource_type_name(c->type));
         return KAFKA_INVALID_REQUEST;
     default:
         snprintf(msg, len, "Unknown resource type %d", (int)c->type);

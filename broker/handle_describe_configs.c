@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "broker/broker.h"
+#include "broker/config_resource.h"
 #include "broker/handlers.h"
 #include "common/kafka_error.h"
 
@@ -20,8 +21,6 @@ typedef kp_describe_configs_response_describe_configs_result resource_out;
 typedef kp_describe_configs_response_describe_configs_resource_result entry_out;
 
 enum { MSG_MAX = 512 };
-enum { TYPE_TOPIC = 2, TYPE_BROKER = 4, TYPE_BROKER_LOGGER = 8, TYPE_CLIENT_METRICS = 16,
-       TYPE_GROUP = 32 };
 /* Past this many keys the filter is a hash set rather than a scan. */
 enum { KEY_SCAN_MAX = 16 };
 
@@ -115,34 +114,13 @@ static bool fill_entries(request *rq, const resource_in *in, const config_desc_l
 
 /* ---- resources --------------------------------------------------------------- */
 
-/* Java's Integer.parseInt: an optional sign and decimal digits in range. */
-static bool parse_node_id(st_slice s, int32_t *out)
-{
-    int32_t i = s.len > 0 && (s.ptr[0] == '-' || s.ptr[0] == '+') ? 1 : 0;
-    if (s.len <= i)
-        return false;
-    int64_t v = 0;
-    for (; i < s.len; i++) {
-        if (s.ptr[i] < '0' || s.ptr[i] > '9')
-            return false;
-        v = v * 10 + (s.ptr[i] - '0');
-        if (v > (int64_t)INT32_MAX + 1)
-            return false;
-    }
-    v = s.ptr[0] == '-' ? -v : v;
-    if (v > INT32_MAX)
-        return false;
-    *out = (int32_t)v;
-    return true;
-}
-
 /* The name must be this broker's node id; or_empty: the message says that
  * an empty name (cluster defaults) would do too. */
 static int16_t check_node_name(request *rq, st_slice name, bool or_empty, char *msg, size_t len)
 {
     int32_t id;
-    int shown = name.len > 200 ? 200 : (name.len > 0 ? (int)name.len : 0);
-    if (!parse_node_id(name, &id)) {
+    int shown = config_resource_shown_len(name);
+    if (!config_resource_node_id(name, &id)) {
         snprintf(msg, len, "Broker id must be an integer, but it is: %.*s", shown,
                  (const char *)name.ptr);
         return KAFKA_INVALID_REQUEST;
@@ -207,27 +185,19 @@ static int16_t describe_loggers(request *rq, st_slice name, config_desc_list *l,
     return KAFKA_NONE;
 }
 
-static const char *type_name(int8_t type)
-{
-    switch (type) {
-    case TYPE_CLIENT_METRICS: return "CLIENT_METRICS";
-    case TYPE_GROUP: return "GROUP";
-    default: return "UNKNOWN";
-    }
-}
-
 static int16_t describe(request *rq, const resource_in *in, config_desc_list *l, char *msg,
                         size_t len)
 {
     switch (in->resource_type) {
-    case TYPE_TOPIC:
+    case RESOURCE_TOPIC:
         return describe_topic(rq, in->resource_name, l, msg, len);
-    case TYPE_BROKER:
+    case RESOURCE_BROKER:
         return describe_broker(rq, in->resource_name, l, msg, len);
-    case TYPE_BROKER_LOGGER:
+    case RESOURCE_BROKER_LOGGER:
         return describe_loggers(rq, in->resource_name, l, msg, len);
     default:
-        snprintf(msg, len, "Unsupported resource type: %s", type_name(in->resource_type));
+        snprintf(msg, len, "Unsupported resource type: %s",
+                 config_resource_type_name(in->resource_type));
         return KAFKA_INVALID_REQUEST;
     }
 }
