@@ -67,18 +67,23 @@ const config_def *config_def_find(const config_def *defs, size_t count,
 
 /* ---- Text helpers ---- */
 
+/* Narrows the span (*p, *n) to drop leading and trailing white space. */
+static void trim_span(const char **p, size_t *n)
+{
+    while (*n > 0 && isspace((unsigned char)**p)) {
+        (*p)++;
+        (*n)--;
+    }
+    while (*n > 0 && isspace((unsigned char)(*p)[*n - 1]))
+        (*n)--;
+}
+
 /* The bounds of s without surrounding whitespace. */
 static void trim(const char *s, const char **start, size_t *len)
 {
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)*s)) {
-        s++;
-        n--;
-    }
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        n--;
     *start = s;
-    *len = n;
+    *len = strlen(s);
+    trim_span(start, len);
 }
 
 /* A trimmed copy of s in a small buffer (longer text is cut, which only
@@ -304,12 +309,7 @@ static char *normalize_list(const char *text)
     for (;;) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        while (n > 0 && isspace((unsigned char)*p)) {
-            p++;
-            n--;
-        }
-        while (n > 0 && isspace((unsigned char)p[n - 1]))
-            n--;
+        trim_span(&p, &n);
         if (used)
             out[used++] = ',';
         memcpy(out + used, p, n);
@@ -705,15 +705,9 @@ static bool raw_item(const char *list, size_t i, const char **p, size_t *n)
         s++;
     }
     const char *comma = strchr(s, ',');
-    size_t len = comma ? (size_t)(comma - s) : strlen(s);
-    while (len > 0 && isspace((unsigned char)*s)) {
-        s++;
-        len--;
-    }
-    while (len > 0 && isspace((unsigned char)s[len - 1]))
-        len--;
     *p = s;
-    *n = len;
+    *n = comma ? (size_t)(comma - s) : strlen(s);
+    trim_span(p, n);
     return true;
 }
 
