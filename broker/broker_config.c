@@ -6,7 +6,6 @@
 
 #include <ctype.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,19 +279,6 @@ const config_def broker_config_defs[] = {
 
 const size_t broker_config_def_count = sizeof(broker_config_defs) / sizeof(broker_config_defs[0]);
 
-/* ---- Messages ---- */
-
-static st_err fail(char *err, size_t errlen, st_err code, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 /* ---- Endpoints: NAME://host:port and id@host:port ---- */
 
 /* host:port (host may be [v6] or empty) into a malloc'd host and a port. */
@@ -394,15 +380,15 @@ static st_err parse_listener_list(const char *key, const char *list, broker_list
     *count = 0;
     broker_listener *l = calloc(n ? n : 1, sizeof(*l));
     if (l == NULL)
-        return fail(err, errlen, ST_ERR_NOMEM, "%s: out of memory", key);
+        return config_fail(err, errlen, ST_ERR_NOMEM, "%s: out of memory", key);
     const char *p = list;
     for (size_t i = 0; i < n; i++) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         if (!parse_listener(p, len, &l[i])) {
             free_listeners(l, i);
-            return fail(err, errlen, ST_ERR_MALFORMED,
-                        "%s: '%.*s' is not NAME://host:port", key, (int)len, p);
+            return config_fail(err, errlen, ST_ERR_MALFORMED,
+                               "%s: '%.*s' is not NAME://host:port", key, (int)len, p);
         }
         for (size_t j = 0; j < i; j++) {
             bool same_name = strcmp(l[j].name, l[i].name) == 0;
@@ -414,7 +400,7 @@ static st_err parse_listener_list(const char *key, const char *list, broker_list
             else
                 snprintf(msg, sizeof(msg), "%s: port %u is used twice", key, (unsigned)l[i].port);
             free_listeners(l, i + 1);
-            return fail(err, errlen, ST_ERR_MALFORMED, "%s", msg);
+            return config_fail(err, errlen, ST_ERR_MALFORMED, "%s", msg);
         }
         p = comma ? comma + 1 : p + len;
     }
@@ -431,7 +417,7 @@ static st_err parse_voters(const char *list, broker_voter **out, size_t *count, 
     *count = 0;
     broker_voter *v = calloc(n ? n : 1, sizeof(*v));
     if (v == NULL)
-        return fail(err, errlen, ST_ERR_NOMEM, "controller.quorum.voters: out of memory");
+        return config_fail(err, errlen, ST_ERR_NOMEM, "controller.quorum.voters: out of memory");
     const char *p = list;
     for (size_t i = 0; i < n; i++) {
         const char *comma = strchr(p, ',');
@@ -442,15 +428,15 @@ static st_err parse_voters(const char *list, broker_voter **out, size_t *count, 
         if (id < 0 || id > INT32_MAX || end != at ||
             !parse_host_port(at + 1, len - (size_t)(at + 1 - p), &v[i].host, &v[i].port)) {
             free_voters(v, i);
-            return fail(err, errlen, ST_ERR_MALFORMED,
-                        "controller.quorum.voters: '%.*s' is not id@host:port", (int)len, p);
+            return config_fail(err, errlen, ST_ERR_MALFORMED,
+                               "controller.quorum.voters: '%.*s' is not id@host:port", (int)len, p);
         }
         v[i].id = (int32_t)id;
         for (size_t j = 0; j < i; j++)
             if (v[j].id == v[i].id) {
                 free_voters(v, i + 1);
-                return fail(err, errlen, ST_ERR_MALFORMED,
-                            "controller.quorum.voters: id %ld appears twice", id);
+                return config_fail(err, errlen, ST_ERR_MALFORMED,
+                                   "controller.quorum.voters: id %ld appears twice", id);
             }
         p = comma ? comma + 1 : p + len;
     }
@@ -636,10 +622,10 @@ static st_err get(const config_values *v, const char *name, config_value *out, c
 {
     long i = config_values_index(v, name);
     if (i < 0)
-        return fail(err, errlen, ST_ERR_MALFORMED, "internal: no setting '%s'", name);
+        return config_fail(err, errlen, ST_ERR_MALFORMED, "internal: no setting '%s'", name);
     st_err e = config_values_get(v, (size_t)i, out);
     if (e != ST_OK)
-        return fail(err, errlen, e, "internal: the value of '%s' does not parse", name);
+        return config_fail(err, errlen, e, "internal: the value of '%s' does not parse", name);
     return ST_OK;
 }
 
@@ -672,11 +658,11 @@ static st_err resolve_long(const config_values *v, const char *name,
     config_source source;
     char buf[CONFIG_NUM_MAX];
     if (!config_values_resolve(v, synonyms, &text, &source, buf))
-        return fail(err, errlen, ST_ERR_MALFORMED, "internal: %s has no value", name);
+        return config_fail(err, errlen, ST_ERR_MALFORMED, "internal: %s has no value", name);
     char *end;
     long long n = strtoll(text, &end, 10);
     if (*end != '\0')
-        return fail(err, errlen, ST_ERR_MALFORMED, "internal: %s is not a number", name);
+        return config_fail(err, errlen, ST_ERR_MALFORMED, "internal: %s is not a number", name);
     *out = n;
     return ST_OK;
 }
@@ -747,21 +733,21 @@ static st_err check_node_id(broker_config *cfg, char *err, size_t errlen)
         (e = get(&cfg->values, "broker.id", &broker, err, errlen)) != ST_OK)
         return e;
     if (node.i >= 0 && broker.i >= 0 && node.i != broker.i)
-        return fail(err, errlen, ST_ERR_MALFORMED,
-                    "node.id (%" PRId64 ") and broker.id (%" PRId64 ") must be equal when both are set",
-                    node.i, broker.i);
+        return config_fail(err, errlen, ST_ERR_MALFORMED,
+                           "node.id (%" PRId64 ") and broker.id (%" PRId64 ") must be equal when both are set",
+                           node.i, broker.i);
     int64_t id = node.i >= 0 ? node.i : broker.i;
     if (id < 0 && cfg->n_voters > 0)
-        return fail(err, errlen, ST_ERR_MALFORMED,
-                    "node.id: must be set when controller.quorum.voters is set");
+        return config_fail(err, errlen, ST_ERR_MALFORMED,
+                           "node.id: must be set when controller.quorum.voters is set");
     cfg->node_id = id < 0 ? 0 : (int32_t)id;
     if (cfg->role_controller && cfg->n_voters > 0) {
         for (size_t i = 0; i < cfg->n_voters; i++)
             if (cfg->voters[i].id == cfg->node_id)
                 return ST_OK;
-        return fail(err, errlen, ST_ERR_MALFORMED,
-                    "controller.quorum.voters: node.id %d has the controller role but is not a voter",
-                    cfg->node_id);
+        return config_fail(err, errlen, ST_ERR_MALFORMED,
+                           "controller.quorum.voters: node.id %d has the controller role but is not a voter",
+                           cfg->node_id);
     }
     return ST_OK;
 }
@@ -769,16 +755,17 @@ static st_err check_node_id(broker_config *cfg, char *err, size_t errlen)
 static st_err check_ranges_between(const broker_config *cfg, char *err, size_t errlen)
 {
     if (!cfg->role_broker && !cfg->role_controller)
-        return fail(err, errlen, ST_ERR_MALFORMED, "process.roles: must name broker, controller or both");
+        return config_fail(err, errlen, ST_ERR_MALFORMED,
+                           "process.roles: must name broker, controller or both");
     if (cfg->group_min_session_timeout_ms > cfg->group_max_session_timeout_ms)
-        return fail(err, errlen, ST_ERR_MALFORMED,
-                    "group.min.session.timeout.ms (%d) is above group.max.session.timeout.ms (%d)",
-                    cfg->group_min_session_timeout_ms, cfg->group_max_session_timeout_ms);
+        return config_fail(err, errlen, ST_ERR_MALFORMED,
+                           "group.min.session.timeout.ms (%d) is above group.max.session.timeout.ms (%d)",
+                           cfg->group_min_session_timeout_ms, cfg->group_max_session_timeout_ms);
     if (cfg->log_cleaner_min_compaction_lag_ms > cfg->log_cleaner_max_compaction_lag_ms)
-        return fail(err, errlen, ST_ERR_MALFORMED,
-                    "log.cleaner.min.compaction.lag.ms (%" PRId64
-                    ") is above log.cleaner.max.compaction.lag.ms (%" PRId64 ")",
-                    cfg->log_cleaner_min_compaction_lag_ms, cfg->log_cleaner_max_compaction_lag_ms);
+        return config_fail(err, errlen, ST_ERR_MALFORMED,
+                           "log.cleaner.min.compaction.lag.ms (%" PRId64
+                           ") is above log.cleaner.max.compaction.lag.ms (%" PRId64 ")",
+                           cfg->log_cleaner_min_compaction_lag_ms, cfg->log_cleaner_max_compaction_lag_ms);
     return ST_OK;
 }
 
@@ -796,10 +783,11 @@ static st_err resolve_log_dirs(broker_config *cfg, char ***dirs, size_t *count, 
     }
     size_t n = is_list ? config_list_count(list) : (list && list[0] ? 1 : 0);
     if (n == 0)
-        return fail(err, errlen, ST_ERR_MALFORMED, "%s: at least one directory is required", key);
+        return config_fail(err, errlen, ST_ERR_MALFORMED,
+                           "%s: at least one directory is required", key);
     char **d = calloc(n, sizeof(*d));
     if (d == NULL)
-        return fail(err, errlen, ST_ERR_NOMEM, "%s: out of memory", key);
+        return config_fail(err, errlen, ST_ERR_NOMEM, "%s: out of memory", key);
     const char *p = list;
     for (size_t i = 0; i < n; i++) {
         const char *comma = is_list ? strchr(p, ',') : NULL;
@@ -809,8 +797,9 @@ static st_err resolve_log_dirs(broker_config *cfg, char ***dirs, size_t *count, 
         for (size_t j = 0; d[i] && j < i; j++)
             dup = dup || strcmp(d[j], d[i]) == 0;
         if (d[i] == NULL || dup) {
-            st_err e = d[i] ? fail(err, errlen, ST_ERR_MALFORMED, "%s: '%s' is listed twice", key, d[i])
-                            : fail(err, errlen, ST_ERR_NOMEM, "%s: out of memory", key);
+            st_err e = d[i] ? config_fail(err, errlen, ST_ERR_MALFORMED,
+                                          "%s: '%s' is listed twice", key, d[i])
+                            : config_fail(err, errlen, ST_ERR_NOMEM, "%s: out of memory", key);
             for (size_t j = 0; j <= i; j++)
                 free(d[j]);
             free(d);
@@ -858,13 +847,13 @@ static st_err check_protocols(const broker_config *cfg, const char *key, broker_
     for (size_t i = 0; i < n; i++) {
         char proto[32];
         if (!protocol_of(&cfg->values, l[i].name, l[i].controller, proto, sizeof(proto)))
-            return fail(err, errlen, ST_ERR_MALFORMED,
-                        "%s: listener '%s' has no security protocol in listener.security.protocol.map",
-                        key, l[i].name);
+            return config_fail(err, errlen, ST_ERR_MALFORMED,
+                               "%s: listener '%s' has no security protocol in listener.security.protocol.map",
+                               key, l[i].name);
         if (strcmp(proto, "PLAINTEXT") != 0)
-            return fail(err, errlen, ST_ERR_UNSUPPORTED,
-                        "%s: listener '%s' uses %s; Strait serves only PLAINTEXT listeners for now",
-                        key, l[i].name, proto);
+            return config_fail(err, errlen, ST_ERR_UNSUPPORTED,
+                               "%s: listener '%s' uses %s; Strait serves only PLAINTEXT listeners for now",
+                               key, l[i].name, proto);
     }
     return ST_OK;
 }
@@ -901,15 +890,15 @@ static st_err check_listener_names(broker_config *cfg, broker_listener *l, size_
     for (size_t k = 0; cfg->role_controller && names && k < config_list_count(names); k++) {
         char item[128];
         if (config_list_item(names, k, item, sizeof(item)) && !has_listener(l, n, item))
-            return fail(err, errlen, ST_ERR_MALFORMED,
-                        "controller.listener.names: '%s' is not in listeners", item);
+            return config_fail(err, errlen, ST_ERR_MALFORMED,
+                               "controller.listener.names: '%s' is not in listeners", item);
     }
     const char *ib =
         config_values_text(v, (size_t)config_values_index(v, "inter.broker.listener.name"));
     if (ib != NULL) {
         if (!has_listener(l, n, ib))
-            return fail(err, errlen, ST_ERR_MALFORMED,
-                        "inter.broker.listener.name: '%s' is not in listeners", ib);
+            return config_fail(err, errlen, ST_ERR_MALFORMED,
+                               "inter.broker.listener.name: '%s' is not in listeners", ib);
         cfg->inter_broker_listener_name = ib;
         return ST_OK;
     }
@@ -931,7 +920,8 @@ static st_err resolve_listeners(broker_config *cfg, broker_listener **out, size_
     if (e != ST_OK)
         return e;
     if (*count == 0)
-        e = fail(err, errlen, ST_ERR_MALFORMED, "listeners: at least one listener is required");
+        e = config_fail(err, errlen, ST_ERR_MALFORMED,
+                        "listeners: at least one listener is required");
     if (e == ST_OK) {
         mark_controllers(v, *out, *count);
         e = check_protocols(cfg, "listeners", *out, *count, err, errlen);
@@ -970,10 +960,11 @@ static st_err explicit_advertised(broker_config *cfg, const char *list, broker_l
     for (size_t i = 0; e == ST_OK && i < *count; i++) {
         const broker_listener *a = &(*out)[i];
         if (!has_listener(cfg->listeners, cfg->n_listeners, a->name))
-            e = fail(err, errlen, ST_ERR_MALFORMED, "%s: listener '%s' is not in listeners", key, a->name);
+            e = config_fail(err, errlen, ST_ERR_MALFORMED,
+                            "%s: listener '%s' is not in listeners", key, a->name);
         else if (strcmp(a->host, "0.0.0.0") == 0 || strcmp(a->host, "::") == 0)
-            e = fail(err, errlen, ST_ERR_MALFORMED,
-                     "%s: '%s' advertises %s, which clients cannot connect to", key, a->name, a->host);
+            e = config_fail(err, errlen, ST_ERR_MALFORMED,
+                            "%s: '%s' advertises %s, which clients cannot connect to", key, a->name, a->host);
     }
     if (e == ST_OK)
         e = check_protocols(cfg, key, *out, *count, err, errlen);
@@ -999,7 +990,7 @@ st_err broker_config_derive_advertised(broker_config *cfg, const char *host_name
     } else {
         out = calloc(cfg->n_listeners ? cfg->n_listeners : 1, sizeof(*out));
         if (out == NULL)
-            return fail(errbuf, errlen, ST_ERR_NOMEM, "advertised.listeners: out of memory");
+            return config_fail(errbuf, errlen, ST_ERR_NOMEM, "advertised.listeners: out of memory");
         for (size_t i = 0; i < cfg->n_listeners; i++) {
             const broker_listener *l = &cfg->listeners[i];
             if (l->controller)
@@ -1007,7 +998,8 @@ st_err broker_config_derive_advertised(broker_config *cfg, const char *host_name
             const char *host = every_interface(l->host) ? host_name : l->host;
             if (copy_listener(&out[n++], l, host) != ST_OK) {
                 free_listeners(out, n);
-                return fail(errbuf, errlen, ST_ERR_NOMEM, "advertised.listeners: out of memory");
+                return config_fail(errbuf, errlen, ST_ERR_NOMEM,
+                                   "advertised.listeners: out of memory");
             }
         }
     }
@@ -1100,7 +1092,7 @@ static st_err load_yaml(broker_config *cfg, const char *path, char *errbuf, size
         e = config_values_set(&cfg->values, en->key, en->value, CONFIG_SOURCE_STATIC_BROKER,
                               msg, sizeof(msg));
         if (e != ST_OK) {
-            fail(errbuf, errlen, e, "%s:%d: %s", path, en->line, msg);
+            config_fail(errbuf, errlen, e, "%s:%d: %s", path, en->line, msg);
             if (e == ST_ERR_UNSUPPORTED)
                 e = ST_ERR_MALFORMED; /* an unknown setting is a bad file */
         }
@@ -1113,22 +1105,22 @@ static st_err load_override(broker_config *cfg, const char *kv, char *errbuf, si
 {
     const char *eq = strchr(kv, '=');
     if (eq == NULL || eq == kv)
-        return fail(errbuf, errlen, ST_ERR_MALFORMED,
-                    "--override '%s': expected key=value", kv);
+        return config_fail(errbuf, errlen, ST_ERR_MALFORMED,
+                           "--override '%s': expected key=value", kv);
     char key[256];
     size_t klen = (size_t)(eq - kv);
     while (klen > 0 && isspace((unsigned char)kv[klen - 1]))
         klen--;
     if (klen >= sizeof(key))
-        return fail(errbuf, errlen, ST_ERR_MALFORMED, "--override '%s': key too long", kv);
+        return config_fail(errbuf, errlen, ST_ERR_MALFORMED, "--override '%s': key too long", kv);
     memcpy(key, kv, klen);
     key[klen] = '\0';
     char msg[512];
     st_err e = config_values_set(&cfg->values, key, eq + 1, CONFIG_SOURCE_STATIC_BROKER, msg,
                                  sizeof(msg));
     if (e != ST_OK)
-        return fail(errbuf, errlen, e == ST_ERR_UNSUPPORTED ? ST_ERR_MALFORMED : e,
-                    "--override %s: %s", kv, msg);
+        return config_fail(errbuf, errlen, e == ST_ERR_UNSUPPORTED ? ST_ERR_MALFORMED : e,
+                           "--override %s: %s", kv, msg);
     return ST_OK;
 }
 
@@ -1138,7 +1130,7 @@ st_err broker_config_load(broker_config *cfg, const char *yaml_path,
 {
     memset(cfg, 0, sizeof(*cfg));
     if (config_values_init(&cfg->values, broker_config_defs, broker_config_def_count) != ST_OK)
-        return fail(errbuf, errlen, ST_ERR_NOMEM, "out of memory");
+        return config_fail(errbuf, errlen, ST_ERR_NOMEM, "out of memory");
     st_err e = yaml_path ? load_yaml(cfg, yaml_path, errbuf, errlen) : ST_OK;
     for (size_t i = 0; e == ST_OK && i < n_overrides; i++)
         e = load_override(cfg, overrides[i], errbuf, errlen);

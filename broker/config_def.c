@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static st_err fail(char *err, size_t errlen, st_err code, const char *fmt, ...)
+int config_fail(char *err, size_t errlen, int code, const char *fmt, ...)
 {
     if (err != NULL && errlen > 0) {
         va_list ap;
@@ -109,8 +109,8 @@ static st_err parse_bool(const config_def *def, const char *t, config_value *out
     else if (strcasecmp(t, "false") == 0)
         out->b = false;
     else
-        return fail(err, errlen, ST_ERR_MALFORMED,
-                    "%s: '%.200s' is not a boolean (true or false)", def->name, t);
+        return config_fail(err, errlen, ST_ERR_MALFORMED,
+                           "%s: '%.200s' is not a boolean (true or false)", def->name, t);
     return ST_OK;
 }
 
@@ -121,8 +121,8 @@ static st_err parse_integer(const config_def *def, const char *t, config_value *
     errno = 0;
     long long v = strtoll(t, &end, 10);
     if (t[0] == '\0' || *end != '\0' || isspace((unsigned char)t[0]))
-        return fail(err, errlen, ST_ERR_MALFORMED, "%s: '%.200s' is not a number",
-                    def->name, t);
+        return config_fail(err, errlen, ST_ERR_MALFORMED, "%s: '%.200s' is not a number",
+                           def->name, t);
     int64_t lo = INT64_MIN, hi = INT64_MAX;
     const char *what = "a long";
     if (def->type == CONFIG_TYPE_INT) {
@@ -131,8 +131,8 @@ static st_err parse_integer(const config_def *def, const char *t, config_value *
         lo = INT16_MIN, hi = INT16_MAX, what = "a short";
     }
     if (errno == ERANGE || v < lo || v > hi)
-        return fail(err, errlen, ST_ERR_MALFORMED, "%s: '%.200s' is out of range for %s",
-                    def->name, t, what);
+        return config_fail(err, errlen, ST_ERR_MALFORMED, "%s: '%.200s' is out of range for %s",
+                           def->name, t, what);
     out->i = v;
     return ST_OK;
 }
@@ -144,8 +144,8 @@ static st_err parse_double(const config_def *def, const char *t, config_value *o
     errno = 0;
     double v = strtod(t, &end);
     if (t[0] == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v))
-        return fail(err, errlen, ST_ERR_MALFORMED, "%s: '%.200s' is not a number",
-                    def->name, t);
+        return config_fail(err, errlen, ST_ERR_MALFORMED, "%s: '%.200s' is not a number",
+                           def->name, t);
     out->d = v;
     return ST_OK;
 }
@@ -160,19 +160,19 @@ static st_err check_range(const config_def *def, const config_value *v, char *er
         if (v->d >= c->dmin && v->d <= c->dmax)
             return ST_OK;
         if (c->dmax >= 1e308)
-            return fail(err, errlen, ST_ERR_MALFORMED, "%s: must be at least %g, got %g",
-                        def->name, c->dmin, v->d);
-        return fail(err, errlen, ST_ERR_MALFORMED, "%s: must be between %g and %g, got %g",
-                    def->name, c->dmin, c->dmax, v->d);
+            return config_fail(err, errlen, ST_ERR_MALFORMED, "%s: must be at least %g, got %g",
+                               def->name, c->dmin, v->d);
+        return config_fail(err, errlen, ST_ERR_MALFORMED, "%s: must be between %g and %g, got %g",
+                           def->name, c->dmin, c->dmax, v->d);
     }
     if (v->i >= c->min && v->i <= c->max)
         return ST_OK;
     if (c->max == INT64_MAX)
-        return fail(err, errlen, ST_ERR_MALFORMED,
-                    "%s: must be at least %" PRId64 ", got %" PRId64, def->name, c->min, v->i);
-    return fail(err, errlen, ST_ERR_MALFORMED,
-                "%s: must be between %" PRId64 " and %" PRId64 ", got %" PRId64,
-                def->name, c->min, c->max, v->i);
+        return config_fail(err, errlen, ST_ERR_MALFORMED,
+                           "%s: must be at least %" PRId64 ", got %" PRId64, def->name, c->min, v->i);
+    return config_fail(err, errlen, ST_ERR_MALFORMED,
+                       "%s: must be between %" PRId64 " and %" PRId64 ", got %" PRId64,
+                       def->name, c->min, c->max, v->i);
 }
 
 static bool one_of(const char *const *allowed, const char *s, size_t n)
@@ -204,8 +204,8 @@ static st_err check_one_of(const config_def *def, const char *t, char *err, size
         if (!one_of(def->check.one_of, p, n)) {
             char allowed[256];
             allowed_text(def->check.one_of, allowed, sizeof(allowed));
-            return fail(err, errlen, ST_ERR_MALFORMED, "%s: '%.*s' is not one of: %s",
-                        def->name, (int)(n < 200 ? n : 200), p, allowed);
+            return config_fail(err, errlen, ST_ERR_MALFORMED, "%s: '%.*s' is not one of: %s",
+                               def->name, (int)(n < 200 ? n : 200), p, allowed);
         }
         if (comma == NULL)
             return ST_OK;
@@ -227,8 +227,8 @@ static st_err check_list_items(const config_def *def, const char *t, char *err,
             if (!isspace((unsigned char)p[i]))
                 blank = false;
         if (blank)
-            return fail(err, errlen, ST_ERR_MALFORMED, "%s: the list '%.200s' has an empty item",
-                        def->name, t);
+            return config_fail(err, errlen, ST_ERR_MALFORMED,
+                               "%s: the list '%.200s' has an empty item", def->name, t);
         if (comma == NULL)
             return ST_OK;
         p = comma + 1;
@@ -249,7 +249,7 @@ static st_err run_check(const config_def *def, const config_value *v, char *err,
         char why[256] = "invalid value";
         if (def->check.fn(def, v->s, why, sizeof(why)))
             return ST_OK;
-        return fail(err, errlen, ST_ERR_MALFORMED, "%s: %s", def->name, why);
+        return config_fail(err, errlen, ST_ERR_MALFORMED, "%s: %s", def->name, why);
     }
     }
     return ST_OK;
@@ -275,7 +275,7 @@ static st_err parse_typed(const config_def *def, const char *t, config_value *ou
     case CONFIG_TYPE_PASSWORD:
         return ST_OK;
     }
-    return fail(err, errlen, ST_ERR_MALFORMED, "%s: unknown type", def->name);
+    return config_fail(err, errlen, ST_ERR_MALFORMED, "%s: unknown type", def->name);
 }
 
 /* ---- Normalisation ---- */
@@ -366,8 +366,8 @@ static st_err parse_norm(const config_def *def, const char *text, config_value *
         size_t n;
         trim(text, &p, &n);
         if (n >= sizeof(t))
-            return fail(err, errlen, ST_ERR_MALFORMED, "%s: '%.200s' is not a %s", def->name,
-                        text, def->type == CONFIG_TYPE_BOOLEAN ? "boolean" : "number");
+            return config_fail(err, errlen, ST_ERR_MALFORMED, "%s: '%.200s' is not a %s", def->name,
+                               text, def->type == CONFIG_TYPE_BOOLEAN ? "boolean" : "number");
         trimmed_copy(text, t, sizeof(t));
         subject = t;
     }
@@ -376,7 +376,7 @@ static st_err parse_norm(const config_def *def, const char *text, config_value *
         return e;
     *norm = normalize_typed(def, text, out);
     if (*norm == NULL)
-        return fail(err, errlen, ST_ERR_NOMEM, "%s: out of memory", def->name);
+        return config_fail(err, errlen, ST_ERR_NOMEM, "%s: out of memory", def->name);
     out->s = *norm;
     e = run_check(def, out, err, errlen);
     if (e != ST_OK) {
@@ -392,7 +392,7 @@ st_err config_parse(const config_def *def, const char *text, config_value *out,
     if (text == NULL) {
         memset(out, 0, sizeof(*out));
         if (def->default_value != NULL)
-            return fail(err, errlen, ST_ERR_MALFORMED, "%s: a value is required", def->name);
+            return config_fail(err, errlen, ST_ERR_MALFORMED, "%s: a value is required", def->name);
         out->is_null = true;
         return ST_OK;
     }
@@ -407,7 +407,7 @@ char *config_normalize(const config_def *def, const char *text, st_err *errp,
                        char *err, size_t errlen)
 {
     if (text == NULL) {
-        *errp = fail(err, errlen, ST_ERR_MALFORMED, "%s: a value is required", def->name);
+        *errp = config_fail(err, errlen, ST_ERR_MALFORMED, "%s: a value is required", def->name);
         return NULL;
     }
     config_value v;
@@ -472,7 +472,7 @@ st_err config_values_set(config_values *v, const char *name, const char *text,
     size_t i;
     const config_def *def = config_def_find(v->defs, v->count, name, &i);
     if (def == NULL)
-        return fail(err, errlen, ST_ERR_UNSUPPORTED, "unknown setting '%.200s'", name);
+        return config_fail(err, errlen, ST_ERR_UNSUPPORTED, "unknown setting '%.200s'", name);
     if (text == NULL) {
         config_values_unset(v, i);
         return ST_OK;

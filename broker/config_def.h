@@ -139,6 +139,11 @@ typedef struct config_value {
     const char *s;
 } config_value;
 
+/* The error convention of the config code: writes the printf-style message
+ * to err (when err is not NULL and errlen is not 0) and returns code. */
+int config_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Kafka's name for a type ("LONG") and a source ("STATIC_BROKER_CONFIG"). */
 const char *config_type_name(config_type type);
 const char *config_source_name(config_source source);

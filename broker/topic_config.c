@@ -6,7 +6,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,17 +104,6 @@ const config_def topic_config_defs[] = {
 };
 
 const size_t topic_config_def_count = sizeof(topic_config_defs) / sizeof(topic_config_defs[0]);
-
-static int16_t fail(char *err, size_t errlen, int16_t code, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* ---- Custom validators ---- */
 
@@ -323,11 +311,11 @@ static int16_t check_consistency(const config_values *ov, const broker_config *b
     config_value min, max;
     if (effective_value(ov, broker, "min.compaction.lag.ms", &min, b1) != ST_OK ||
         effective_value(ov, broker, "max.compaction.lag.ms", &max, b2) != ST_OK)
-        return fail(err, errlen, KAFKA_INVALID_CONFIG, "internal: compaction lag settings");
+        return config_fail(err, errlen, KAFKA_INVALID_CONFIG, "internal: compaction lag settings");
     if (min.i > max.i)
-        return fail(err, errlen, KAFKA_INVALID_CONFIG,
-                    "min.compaction.lag.ms (%lld) is above max.compaction.lag.ms (%lld)",
-                    (long long)min.i, (long long)max.i);
+        return config_fail(err, errlen, KAFKA_INVALID_CONFIG,
+                           "min.compaction.lag.ms (%lld) is above max.compaction.lag.ms (%lld)",
+                           (long long)min.i, (long long)max.i);
     return KAFKA_NONE;
 }
 
@@ -336,12 +324,13 @@ static int16_t set_one(config_values *ov, const char *name, const char *value, c
                        size_t errlen)
 {
     if (value == NULL)
-        return fail(err, errlen, KAFKA_INVALID_CONFIG, "%s: a value is required", name);
+        return config_fail(err, errlen, KAFKA_INVALID_CONFIG, "%s: a value is required", name);
     if (config_values_index(ov, name) < 0)
-        return fail(err, errlen, KAFKA_INVALID_CONFIG, "Unknown topic config name: %s", name);
+        return config_fail(err, errlen, KAFKA_INVALID_CONFIG,
+                           "Unknown topic config name: %s", name);
     st_err e = config_values_set(ov, name, value, CONFIG_SOURCE_DYNAMIC_TOPIC, err, errlen);
     if (e == ST_ERR_NOMEM)
-        return fail(err, errlen, KAFKA_UNKNOWN_SERVER_ERROR, "%s: out of memory", name);
+        return config_fail(err, errlen, KAFKA_UNKNOWN_SERVER_ERROR, "%s: out of memory", name);
     return e == ST_OK ? KAFKA_NONE : KAFKA_INVALID_CONFIG;
 }
 
@@ -351,20 +340,21 @@ static int16_t edit_list(config_values *ov, const broker_config *broker,
 {
     long i = config_values_index(ov, op->name);
     if (i < 0)
-        return fail(err, errlen, KAFKA_INVALID_CONFIG, "Unknown topic config name: %s", op->name);
+        return config_fail(err, errlen, KAFKA_INVALID_CONFIG,
+                           "Unknown topic config name: %s", op->name);
     if (topic_config_defs[i].type != CONFIG_TYPE_LIST)
-        return fail(err, errlen, KAFKA_INVALID_CONFIG,
-                    "Can't %s to key %s because its type is not LIST.",
-                    op->op == CONFIG_OP_APPEND ? "APPEND" : "SUBTRACT", op->name);
+        return config_fail(err, errlen, KAFKA_INVALID_CONFIG,
+                           "Can't %s to key %s because its type is not LIST.",
+                           op->op == CONFIG_OP_APPEND ? "APPEND" : "SUBTRACT", op->name);
     if (op->value == NULL)
-        return fail(err, errlen, KAFKA_INVALID_CONFIG, "%s: a value is required", op->name);
+        return config_fail(err, errlen, KAFKA_INVALID_CONFIG, "%s: a value is required", op->name);
     char buf[CONFIG_NUM_MAX];
     config_source source;
     const char *current = topic_config_effective(ov, broker, (size_t)i, &source, buf);
     char *edited = op->op == CONFIG_OP_APPEND ? config_list_append(current, op->value)
                                               : config_list_subtract(current, op->value);
     if (edited == NULL)
-        return fail(err, errlen, KAFKA_UNKNOWN_SERVER_ERROR, "%s: out of memory", op->name);
+        return config_fail(err, errlen, KAFKA_UNKNOWN_SERVER_ERROR, "%s: out of memory", op->name);
     int16_t code = set_one(ov, op->name, edited, err, errlen);
     free(edited);
     return code;
@@ -374,14 +364,15 @@ static int16_t apply_op(config_values *ov, const broker_config *broker,
                         const config_alteration *op, char *err, size_t errlen)
 {
     if (op->name == NULL)
-        return fail(err, errlen, KAFKA_INVALID_REQUEST, "a config name is required");
+        return config_fail(err, errlen, KAFKA_INVALID_REQUEST, "a config name is required");
     switch (op->op) {
     case CONFIG_OP_SET:
         return set_one(ov, op->name, op->value, err, errlen);
     case CONFIG_OP_DELETE: {
         long i = config_values_index(ov, op->name);
         if (i < 0)
-            return fail(err, errlen, KAFKA_INVALID_CONFIG, "Unknown topic config name: %s", op->name);
+            return config_fail(err, errlen, KAFKA_INVALID_CONFIG,
+                               "Unknown topic config name: %s", op->name);
         config_values_unset(ov, (size_t)i);
         return KAFKA_NONE;
     }
@@ -389,7 +380,8 @@ static int16_t apply_op(config_values *ov, const broker_config *broker,
     case CONFIG_OP_SUBTRACT:
         return edit_list(ov, broker, op, err, errlen);
     }
-    return fail(err, errlen, KAFKA_INVALID_REQUEST, "%s: unknown operation %d", op->name, (int)op->op);
+    return config_fail(err, errlen, KAFKA_INVALID_REQUEST,
+                       "%s: unknown operation %d", op->name, (int)op->op);
 }
 
 static int16_t check_duplicates(const config_alteration *ops, size_t n, char *err, size_t errlen)
@@ -397,8 +389,8 @@ static int16_t check_duplicates(const config_alteration *ops, size_t n, char *er
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < i; j++)
             if (ops[i].name && ops[j].name && strcmp(ops[i].name, ops[j].name) == 0)
-                return fail(err, errlen, KAFKA_INVALID_REQUEST,
-                            "Error due to duplicate config keys: %s", ops[i].name);
+                return config_fail(err, errlen, KAFKA_INVALID_REQUEST,
+                                   "Error due to duplicate config keys: %s", ops[i].name);
     return KAFKA_NONE;
 }
 
@@ -425,7 +417,7 @@ int16_t topic_config_create(const broker_config *broker, const config_alteration
                             size_t n, config_values *result, char *err, size_t errlen)
 {
     if (topic_config_init(result) != ST_OK)
-        return fail(err, errlen, KAFKA_UNKNOWN_SERVER_ERROR, "out of memory");
+        return config_fail(err, errlen, KAFKA_UNKNOWN_SERVER_ERROR, "out of memory");
     return apply_all(result, broker, entries, n, true, err, errlen);
 }
 
@@ -435,7 +427,7 @@ int16_t topic_config_alter(const config_values *current, const broker_config *br
 {
     st_err e = current ? config_values_copy(result, current) : topic_config_init(result);
     if (e != ST_OK)
-        return fail(err, errlen, KAFKA_UNKNOWN_SERVER_ERROR, "out of memory");
+        return config_fail(err, errlen, KAFKA_UNKNOWN_SERVER_ERROR, "out of memory");
     return apply_all(result, broker, ops, n, false, err, errlen);
 }
 
