@@ -517,18 +517,11 @@ static bool check_gzip_level(const config_def *def, const char *text, char *why,
 
 /* ---- Typed fields ---- */
 
-typedef enum bind_kind { BIND_BOOL, BIND_I16, BIND_I32, BIND_I64, BIND_DOUBLE } bind_kind;
-
-typedef struct binding {
-    const char *name;
-    size_t offset;
-    bind_kind kind;
-} binding;
-
-#define BIND(name, field, kind) {name, offsetof(broker_config, field), kind}
+/* kind: BIND_BOOL, BIND_I16, ... (config_bind_kind without CONFIG_). */
+#define BIND(name, field, kind) {name, offsetof(broker_config, field), CONFIG_##kind}
 
 /* Settings copied one-to-one into a typed field. */
-static const binding bindings[] = {
+static const config_binding bindings[] = {
     BIND("delete.topic.enable", delete_topic_enable, BIND_BOOL),
     BIND("auto.create.topics.enable", auto_create_topics_enable, BIND_BOOL),
     BIND("auto.leader.rebalance.enable", auto_leader_rebalance_enable, BIND_BOOL),
@@ -632,19 +625,11 @@ static st_err get(const config_values *v, const char *name, config_value *out, c
 static st_err apply_bindings(broker_config *cfg, char *err, size_t errlen)
 {
     for (size_t i = 0; i < sizeof(bindings) / sizeof(bindings[0]); i++) {
-        const binding *b = &bindings[i];
         config_value v;
-        st_err e = get(&cfg->values, b->name, &v, err, errlen);
+        st_err e = get(&cfg->values, bindings[i].name, &v, err, errlen);
         if (e != ST_OK)
             return e;
-        void *field = (char *)cfg + b->offset;
-        switch (b->kind) {
-        case BIND_BOOL: *(bool *)field = v.b; break;
-        case BIND_I16: *(int16_t *)field = (int16_t)v.i; break;
-        case BIND_I32: *(int32_t *)field = (int32_t)v.i; break;
-        case BIND_I64: *(int64_t *)field = v.i; break;
-        case BIND_DOUBLE: *(double *)field = v.d; break;
-        }
+        config_binding_store(&bindings[i], cfg, &v);
     }
     return ST_OK;
 }

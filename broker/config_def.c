@@ -546,6 +546,20 @@ bool config_values_resolve(const config_values *v, const config_synonym *synonym
     return false;
 }
 
+/* ---- Bindings ---- */
+
+void config_binding_store(const config_binding *b, void *base, const config_value *v)
+{
+    void *field = (char *)base + b->offset;
+    switch (b->kind) {
+    case CONFIG_BIND_BOOL: *(bool *)field = v->b; break;
+    case CONFIG_BIND_I16: *(int16_t *)field = (int16_t)v->i; break;
+    case CONFIG_BIND_I32: *(int32_t *)field = (int32_t)v->i; break;
+    case CONFIG_BIND_I64: *(int64_t *)field = v->i; break;
+    case CONFIG_BIND_DOUBLE: *(double *)field = v->d; break;
+    }
+}
+
 /* ---- Descriptions ---- */
 
 void config_desc_list_init(config_desc_list *l)

@@ -2,7 +2,8 @@
  * Kafka's ConfigDef: a setting's name, type, default, validator, importance,
  * documentation, update mode and synonyms; parsing text into a typed value;
  * a set of values (one slot per definition) that records where each value
- * came from; and descriptions in the shape DescribeConfigs answers.
+ * came from; bindings that copy typed values into struct fields; and
+ * descriptions in the shape DescribeConfigs answers.
  *
  * Owns the generic mechanism only. Which settings exist belongs to each
  * table's owner (broker_config.c, topic_config.c, and later the mirror and
@@ -214,6 +215,26 @@ st_err config_values_get(const config_values *v, size_t index, config_value *out
  * when no synonym has a value. */
 bool config_values_resolve(const config_values *v, const config_synonym *synonyms,
                            const char **text, config_source *source, char *buf);
+
+/* ---- Bindings: settings copied one-to-one into typed struct fields. ---- */
+
+typedef enum config_bind_kind {
+    CONFIG_BIND_BOOL,
+    CONFIG_BIND_I16,
+    CONFIG_BIND_I32,
+    CONFIG_BIND_I64,
+    CONFIG_BIND_DOUBLE,
+} config_bind_kind;
+
+typedef struct config_binding {
+    const char *name;      /* the setting */
+    size_t offset;         /* of the field in its struct */
+    config_bind_kind kind; /* the field's type */
+} config_binding;
+
+/* Stores v, converted to the field's type, in the field b names in the
+ * struct at base. */
+void config_binding_store(const config_binding *b, void *base, const config_value *v);
 
 /* ---- Descriptions: the data of DescribeConfigs' entries. ---- */
 

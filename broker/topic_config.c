@@ -189,17 +189,10 @@ static st_err effective_value(const config_values *overrides, const broker_confi
     return config_parse(def, text, out, NULL, 0);
 }
 
-typedef enum bind_kind { BIND_BOOL, BIND_I32, BIND_I64, BIND_DOUBLE } bind_kind;
+/* kind: BIND_BOOL, BIND_I32, ... (config_bind_kind without CONFIG_). */
+#define BIND(name, field, kind) {name, offsetof(topic_config, field), CONFIG_##kind}
 
-typedef struct binding {
-    const char *name;
-    size_t offset;
-    bind_kind kind;
-} binding;
-
-#define BIND(name, field, kind) {name, offsetof(topic_config, field), kind}
-
-static const binding bindings[] = {
+static const config_binding bindings[] = {
     BIND("delete.retention.ms", delete_retention_ms, BIND_I64),
     BIND("file.delete.delay.ms", file_delete_delay_ms, BIND_I64),
     BIND("flush.messages", flush_messages, BIND_I64),
@@ -290,13 +283,7 @@ st_err topic_config_resolve(const config_values *overrides, const broker_config 
         st_err e = effective_value(overrides, broker, bindings[i].name, &v, buf);
         if (e != ST_OK)
             return e;
-        void *field = (char *)out + bindings[i].offset;
-        switch (bindings[i].kind) {
-        case BIND_BOOL: *(bool *)field = v.b; break;
-        case BIND_I32: *(int32_t *)field = (int32_t)v.i; break;
-        case BIND_I64: *(int64_t *)field = v.i; break;
-        case BIND_DOUBLE: *(double *)field = v.d; break;
-        }
+        config_binding_store(&bindings[i], out, &v);
     }
     return resolve_special(overrides, broker, out);
 }
