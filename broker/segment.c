@@ -423,17 +423,16 @@ static st_err read_first_timestamp(st_segment *seg, bool *ok)
     return ST_OK;
 }
 
-/* Walks from the last index entry to the end: next offset, timestamps. */
-static st_err load_tail(st_segment *seg, bool *ok)
+/* Walks the batches from pos to the end (first_offset: the first one's
+ * base offset, -1 when unknown), raising the largest timestamp and, with
+ * set_next, setting the next offset. */
+static st_err walk_to_end(st_segment *seg, int64_t pos, int64_t first_offset, bool set_next)
 {
-    int64_t ioff = seg->base_offset, ipos = 0;
-    bool have = st_offset_index_last(&seg->oindex, &ioff, &ipos);
     st_segment_cursor *c = malloc(sizeof(*c));
     if (!c)
         return ST_ERR_NOMEM;
-    st_segment_cursor_init(c, seg, ipos, have ? ioff : -1);
-    seg->bytes_since_index_entry = seg->size - ipos;
-    st_err err = ST_OK;
+    st_segment_cursor_init(c, seg, pos, first_offset);
+    st_err err;
     for (;;) {
         st_segment_batch b;
         bool done;
@@ -444,9 +443,20 @@ static st_err load_tail(st_segment *seg, bool *ok)
             seg->max_timestamp = b.header.max_timestamp;
             seg->offset_of_max_timestamp = b.header.base_offset;
         }
-        seg->next_offset = st_batch_last_offset(&b.header) + 1;
+        if (set_next)
+            seg->next_offset = st_batch_last_offset(&b.header) + 1;
     }
     free(c);
+    return err;
+}
+
+/* Walks from the last index entry to the end: next offset, timestamps. */
+static st_err load_tail(st_segment *seg, bool *ok)
+{
+    int64_t ioff = seg->base_offset, ipos = 0;
+    bool have = st_offset_index_last(&seg->oindex, &ioff, &ipos);
+    seg->bytes_since_index_entry = seg->size - ipos;
+    st_err err = walk_to_end(seg, ipos, have ? ioff : -1, true);
     *ok = err == ST_OK;
     return err == ST_ERR_CORRUPT ? ST_OK : err;
 }
@@ -724,24 +734,7 @@ static st_err reload_max_timestamp(st_segment *seg)
         seg->offset_of_max_timestamp = off;
         st_offset_index_lookup(&seg->oindex, off, &ioff, &ipos);
     }
-    st_segment_cursor *c = malloc(sizeof(*c));
-    if (!c)
-        return ST_ERR_NOMEM;
-    st_segment_cursor_init(c, seg, ipos, -1);
-    st_err err;
-    for (;;) {
-        st_segment_batch b;
-        bool done;
-        err = st_segment_cursor_next(c, &b, &done);
-        if (err || done)
-            break;
-        if (b.header.max_timestamp > seg->max_timestamp) {
-            seg->max_timestamp = b.header.max_timestamp;
-            seg->offset_of_max_timestamp = b.header.base_offset;
-        }
-    }
-    free(c);
-    return err;
+    return walk_to_end(seg, ipos, -1, false);
 }
 
 st_err st_segment_truncate_to(st_segment *seg, int64_t offset)
