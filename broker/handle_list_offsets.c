@@ -18,14 +18,6 @@ enum {
 
 typedef kp_list_offsets_response_list_offsets_partition_response partition_answer;
 
-static int16_t epoch_error(const partition *p, int32_t current_leader_epoch)
-{
-    if (current_leader_epoch < 0 || current_leader_epoch == p->leader_epoch)
-        return KAFKA_NONE;
-    return current_leader_epoch > p->leader_epoch ? KAFKA_UNKNOWN_LEADER_EPOCH
-                                                  : KAFKA_FENCED_LEADER_EPOCH;
-}
-
 static void answer_lookup(partition_answer *out, const st_log_timestamp_lookup *found,
                           int64_t limit)
 {
@@ -80,7 +72,7 @@ static bool answer_partition(request *rq, st_slice topic_name,
     partition *p = broker_find_partition(rq->b, topic_name, in->partition_index);
     if (!p)
         out->error_code = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
-    else if (!(out->error_code = epoch_error(p, in->current_leader_epoch)))
+    else if (!(out->error_code = partition_epoch_error(p, in->current_leader_epoch)))
         lookup(rq, p, in->timestamp, out);
     if (request_version(rq) == 0 && !out->error_code && out->offset >= 0) {
         out->old_style_offsets = st_arena_alloc(&rq->arena, sizeof(int64_t));

@@ -15,14 +15,6 @@
 typedef kp_offset_for_leader_epoch_request_offset_for_leader_partition partition_in;
 typedef kp_offset_for_leader_epoch_response_epoch_end_offset partition_out;
 
-static int16_t epoch_error(const partition *p, int32_t current_leader_epoch)
-{
-    if (current_leader_epoch < 0 || current_leader_epoch == p->leader_epoch)
-        return KAFKA_NONE;
-    return current_leader_epoch > p->leader_epoch ? KAFKA_UNKNOWN_LEADER_EPOCH
-                                                  : KAFKA_FENCED_LEADER_EPOCH;
-}
-
 static void answer_partition(request *rq, st_slice topic_name, const partition_in *in,
                              partition_out *out)
 {
@@ -35,7 +27,7 @@ static void answer_partition(request *rq, st_slice topic_name, const partition_i
         out->error_code = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
         return;
     }
-    out->error_code = epoch_error(p, in->current_leader_epoch);
+    out->error_code = partition_epoch_error(p, in->current_leader_epoch);
     if (out->error_code)
         return;
     int32_t epoch = -1;

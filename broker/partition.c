@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/kafka_error.h"
+
 st_log_config partition_log_config(const topic_config *tc)
 {
     st_log_config c = st_log_config_default();
@@ -173,4 +175,12 @@ int64_t partition_high_watermark(const partition *p)
 int64_t partition_last_stable_offset(const partition *p)
 {
     return partition_high_watermark(p);
+}
+
+int16_t partition_epoch_error(const partition *p, int32_t current_leader_epoch)
+{
+    if (current_leader_epoch < 0 || current_leader_epoch == p->leader_epoch)
+        return KAFKA_NONE;
+    return current_leader_epoch > p->leader_epoch ? KAFKA_UNKNOWN_LEADER_EPOCH
+                                                  : KAFKA_FENCED_LEADER_EPOCH;
 }

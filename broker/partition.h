@@ -42,6 +42,11 @@ void partition_delete(partition *p, const st_logger *logger);
 int64_t partition_high_watermark(const partition *p);
 int64_t partition_last_stable_offset(const partition *p);
 
+/* A request's current leader epoch against the partition's: KAFKA_NONE
+ * when it is absent (< 0) or equal, FENCED_LEADER_EPOCH when older,
+ * UNKNOWN_LEADER_EPOCH when newer. */
+int16_t partition_epoch_error(const partition *p, int32_t current_leader_epoch);
+
 /* "<topic>-<index>" into out. */
 void partition_dir_name(const char *topic_name, int32_t index, char *out, size_t len);
 
