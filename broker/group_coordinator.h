@@ -60,6 +60,11 @@ void gc_leave_group(group_coordinator *gc, request *rq);
  * proceed: KAFKA_NONE or the error Kafka answers. */
 int16_t gc_check_commit(group_coordinator *gc, consumer_group *g, st_slice member_id,
                         st_slice instance_id, int32_t generation);
+/* Appends tombstones for every committed offset of g and for g itself to
+ * __consumer_offsets (DeleteGroups, expiry); *offsets (when not NULL) gets
+ * how many offsets. The caller removes g once this succeeds. */
+st_err gc_tombstone_group(group_coordinator *gc, consumer_group *g, int64_t now_ms,
+                          size_t *offsets);
 /* Rebuilds groups and offsets from __consumer_offsets (group_load.c). */
 st_err gc_load(group_coordinator *gc);
 

@@ -1,8 +1,9 @@
 /* group_offsets.c — committed offsets: OffsetCommit and OffsetFetch, the
  * rules on who may commit (Kafka's classic coordinator: members of the
  * current generation, or anyone while the group is empty), persistence in
- * __consumer_offsets before the answer, and expiry of the offsets of groups
- * that stayed empty for offsets.retention.minutes. */
+ * __consumer_offsets before the answer, the tombstones that delete a group
+ * with its offsets (DeleteGroups, expiry), and expiry of the offsets of
+ * groups that stayed empty for offsets.retention.minutes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -313,15 +314,14 @@ void handle_offset_fetch(request *rq)
     request_respond(rq, resp);
 }
 
-/* ---- expiry -------------------------------------------------------------- */
+/* ---- deletion and expiry ------------------------------------------------- */
 
-static void expire_group(group_coordinator *gc, consumer_group *g, int64_t now, int64_t retention)
+st_err gc_tombstone_group(group_coordinator *gc, consumer_group *g, int64_t now_ms,
+                          size_t *offsets)
 {
-    if (g->state != GROUP_EMPTY || now - g->state_timestamp < retention)
-        return;
     group_records r;
-    group_records_init(&r, now);
-    size_t pos = 0, expired = 0;
+    group_records_init(&r, now_ms);
+    size_t pos = 0, n = 0;
     const char *key;
     void *value;
     while (strmap_next(&g->offsets, &pos, &key, &value)) {
@@ -329,12 +329,22 @@ static void expire_group(group_coordinator *gc, consumer_group *g, int64_t now, 
         int32_t partition;
         group_offset_key_parse(key, &topic, &partition);
         group_records_offset(&r, g->group_id, topic, partition, NULL);
-        expired++;
+        n++;
     }
     group_records_group(&r, g, true);
     st_err err = group_records_append(gc->b, g->offsets_partition, &r);
     group_records_free(&r);
-    if (err)
+    if (offsets)
+        *offsets = n;
+    return err;
+}
+
+static void expire_group(group_coordinator *gc, consumer_group *g, int64_t now, int64_t retention)
+{
+    if (g->state != GROUP_EMPTY || now - g->state_timestamp < retention)
+        return;
+    size_t expired;
+    if (gc_tombstone_group(gc, g, now, &expired))
         return;
     st_logf(&gc->b->logger, ST_LOG_INFO, "groups",
             "group %s: empty for offsets.retention.minutes, %zu offset(s) expired", g->group_id,

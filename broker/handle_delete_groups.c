@@ -2,7 +2,6 @@
  * committed offsets go (tombstones in __consumer_offsets); a group with
  * members is NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND. */
 #include "broker/broker.h"
-#include "broker/group_store.h"
 #include "broker/handlers.h"
 #include "common/kafka_error.h"
 
@@ -15,21 +14,7 @@ static int16_t delete_group(group_coordinator *gc, st_slice group_id)
         return KAFKA_GROUP_ID_NOT_FOUND;
     if (g->state != GROUP_EMPTY)
         return KAFKA_NON_EMPTY_GROUP;
-    group_records r;
-    group_records_init(&r, broker_now_ms(gc->b));
-    size_t pos = 0;
-    const char *key;
-    void *value;
-    while (strmap_next(&g->offsets, &pos, &key, &value)) {
-        st_slice topic;
-        int32_t partition;
-        group_offset_key_parse(key, &topic, &partition);
-        group_records_offset(&r, g->group_id, topic, partition, NULL);
-    }
-    group_records_group(&r, g, true);
-    st_err err = group_records_append(gc->b, g->offsets_partition, &r);
-    group_records_free(&r);
-    if (err)
+    if (gc_tombstone_group(gc, g, broker_now_ms(gc->b), NULL))
         return KAFKA_COORDINATOR_NOT_AVAILABLE;
     gc_remove_group(gc, g);
     return KAFKA_NONE;
