@@ -25,6 +25,24 @@
  *            carries its CLOCK_MONOTONIC send time; reports receive-send
  *            and acknowledgement-send percentiles; the first second is
  *            warm-up and not counted.
+ *   commit   -c CONSUMERS -d SECONDS -p PARTITIONS
+ *            CONSUMERS (100) consumers, each in a group of its own with no
+ *            subscription, each committing one partition's offset (of TOPIC,
+ *            created with PARTITIONS partitions) synchronously
+ *            (rd_kafka_commit, async=0) in a loop on its own thread for
+ *            SECONDS; reports commits/s and commit-latency percentiles. The
+ *            first commit of each (FindCoordinator, connection) is before
+ *            the clock starts.
+ *   rebalance -c MEMBERS -p PARTITIONS [-r REPEAT] [-H HEARTBEAT_MS]
+ *            per repetition (REPEAT, default 3), a fresh group: MEMBERS
+ *            (10) consumers subscribe to TOPIC (created with PARTITIONS
+ *            partitions; range assignor, session.timeout.ms=6000,
+ *            heartbeat.interval.ms=HEARTBEAT_MS, default 100); timed from
+ *            the first subscribe until every member holds an assignment
+ *            received since then and together they hold every partition
+ *            once (join); then one more member subscribes, timed the same
+ *            way from its subscribe (add). Reports the median, minimum and
+ *            maximum of each.
  *
  * Output: "RESULT key=value ..." on stdout; diagnostics on stderr
  * (-v or LOADGEN_DEBUG=fetch,msg,... for librdkafka debug logs).
@@ -55,6 +73,8 @@ static int g_rate = 10000;
 static int g_seconds = 5;
 static int g_fetch_wait_ms = 100;
 static int g_verbose;
+static int g_members;          /* -c: consumers (commit) or members (rebalance) */
+static int g_heartbeat_ms = 100; /* -H: heartbeat.interval.ms in rebalance mode */
 
 static atomic_llong g_dr_errors;
 static atomic_llong g_dr_ok;
@@ -92,9 +112,9 @@ static void seti(rd_kafka_conf_t *conf, const char *k, long long v) {
 }
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
-    (void)rk;
     if (level <= 4 || g_verbose)
-        fprintf(stderr, "loadgen: %.6f rdkafka %d %s: %s\n", now_s(), level, fac, buf);
+        fprintf(stderr, "loadgen: %.6f rdkafka %s %d %s: %s\n", now_s(), rd_kafka_name(rk), level,
+                fac, buf);
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
@@ -490,11 +510,434 @@ static int run_latency(void) {
     return rc;
 }
 
+/* ---- consumer groups: shared ---- */
+
+/* Partitions of g_topic per the metadata, -1 when it is not there. */
+static int topic_partitions(rd_kafka_t *rk, rd_kafka_topic_t *rkt) {
+    const struct rd_kafka_metadata *md = NULL;
+    int have = -1;
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (md->topic_cnt == 1 && !md->topics[0].err)
+            have = md->topics[0].partition_cnt;
+        rd_kafka_metadata_destroy(md);
+    }
+    return have;
+}
+
+/* Makes sure g_topic has at least PARTITIONS partitions: CreateTopics when
+ * it does not (the mock has no CreateTopics: mock_cluster creates them). */
+static void ensure_topic(int partitions) {
+    rd_kafka_conf_t *conf = base_conf();
+    set(conf, "allow.auto.create.topics", "false");
+    char err[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    if (!rk) {
+        fprintf(stderr, "loadgen: admin handle: %s\n", err);
+        exit(2);
+    }
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, g_topic, NULL);
+    int have = topic_partitions(rk, rkt);
+    if (have < 0) {
+        rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(g_topic, partitions, 1, err, sizeof(err));
+        if (!nt)
+            die(err);
+        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+        rd_kafka_AdminOptions_t *opts =
+            rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+        rd_kafka_AdminOptions_set_request_timeout(opts, 10000, err, sizeof(err));
+        rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 15000);
+        if (ev)
+            rd_kafka_event_destroy(ev); /* any outcome: the metadata below decides */
+        rd_kafka_AdminOptions_destroy(opts);
+        rd_kafka_NewTopic_destroy(nt);
+        rd_kafka_queue_destroy(q);
+        for (int i = 0; i < 100 && (have = topic_partitions(rk, rkt)) < partitions; i++)
+            usleep(50000);
+    }
+    if (have < partitions) {
+        fprintf(stderr, "loadgen: topic %s has %d partitions, need %d\n", g_topic, have,
+                partitions);
+        exit(1);
+    }
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+}
+
+static rd_kafka_conf_t *group_conf(const char *group_id) {
+    rd_kafka_conf_t *conf = base_conf();
+    set(conf, "group.id", group_id);
+    set(conf, "enable.auto.commit", "false");
+    set(conf, "enable.auto.offset.store", "false");
+    set(conf, "enable.partition.eof", "false");
+    set(conf, "auto.offset.reset", "latest");
+    return conf;
+}
+
+static double median_d(double *v, int n) {
+    for (int i = 1; i < n; i++) /* insertion sort: n is a handful */
+        for (int k = i; k > 0 && v[k - 1] > v[k]; k--) {
+            double t = v[k];
+            v[k] = v[k - 1];
+            v[k - 1] = t;
+        }
+    return n ? v[(n - 1) / 2] : -1;
+}
+
+/* ---- commit: offset commit throughput ---- */
+
+/* Each of N consumers is in a group of its own (no subscription, so no
+ * member id or generation: the coordinator checks that the group is empty,
+ * appends the offset and answers), commits one partition's offset
+ * synchronously, again and again, from its own thread. Every commit is a
+ * separate OffsetCommit round trip to the group coordinator. */
+struct commit_worker {
+    rd_kafka_t *rk;
+    rd_kafka_topic_partition_list_t *offs;
+    pthread_t th;
+    long long commits, errors;
+    int64_t *lat;
+    long long nlat, cap;
+    int64_t last_end_ns;
+    char first_err[256];
+};
+
+static atomic_int g_commit_ready;
+static atomic_int g_commit_go;
+static int64_t g_commit_deadline_ns;
+
+static void *commit_thread(void *arg) {
+    struct commit_worker *w = arg;
+    rd_kafka_topic_partition_t *tp = &w->offs->elems[0];
+    rd_kafka_resp_err_t e;
+    atomic_fetch_add(&g_commit_ready, 1);
+    while (!atomic_load(&g_commit_go))
+        usleep(1000);
+    {
+        int64_t t = now_ns();
+        while (t < g_commit_deadline_ns) {
+            tp->offset++;
+            e = rd_kafka_commit(w->rk, w->offs, 0);
+            int64_t t2 = now_ns();
+            if (e == RD_KAFKA_RESP_ERR_NO_ERROR && tp->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                w->commits++;
+                if (w->nlat == w->cap) {
+                    w->cap = w->cap ? w->cap * 2 : 4096;
+                    w->lat = realloc(w->lat, sizeof(int64_t) * (size_t)w->cap);
+                    if (!w->lat)
+                        die("out of memory");
+                }
+                w->lat[w->nlat++] = t2 - t;
+            } else {
+                if (!w->errors++)
+                    snprintf(w->first_err, sizeof(w->first_err), "%s",
+                             rd_kafka_err2str(e ? e : tp->err));
+            }
+            t = t2;
+        }
+        w->last_end_ns = t;
+    }
+    rd_kafka_consumer_close(w->rk);
+    rd_kafka_destroy(w->rk);
+    return NULL;
+}
+
+static int run_commit(int consumers) {
+    if (g_verbose)
+        fprintf(stderr, "loadgen: %.3f start\n", now_s());
+    ensure_topic(g_partitions);
+    if (g_verbose)
+        fprintf(stderr, "loadgen: %.3f topic ready\n", now_s());
+    struct commit_worker *w = calloc((size_t)consumers, sizeof(*w));
+    if (!w)
+        die("out of memory");
+    for (int i = 0; i < consumers; i++) {
+        char gid[128], err[512];
+        snprintf(gid, sizeof(gid), "bench-commit-%d-%d", (int)getpid(), i);
+        rd_kafka_conf_t *conf = group_conf(gid);
+        w[i].rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+        if (!w[i].rk) {
+            fprintf(stderr, "loadgen: consumer: %s\n", err);
+            exit(2);
+        }
+        w[i].offs = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(w[i].offs, g_topic, i % g_partitions)->offset = 1;
+    }
+    /* Warm-up, one consumer after the other (a burst of 100 clients'
+     * connections overflows the mock's listen backlog of 5 and costs SYN
+     * retransmits): the first commit waits for FindCoordinator and the
+     * coordinator connection. */
+    for (int i = 0; i < consumers; i++) {
+        double until = now_s() + 30;
+        rd_kafka_resp_err_t e;
+        while ((e = rd_kafka_commit(w[i].rk, w[i].offs, 0)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (now_s() > until) {
+                fprintf(stderr, "loadgen: warm-up commit: %s\n", rd_kafka_err2str(e));
+                exit(1);
+            }
+            usleep(10000);
+        }
+        pthread_create(&w[i].th, NULL, commit_thread, &w[i]);
+    }
+    while (atomic_load(&g_commit_ready) < consumers)
+        usleep(1000);
+    int64_t start = now_ns();
+    if (g_verbose)
+        fprintf(stderr, "loadgen: %.3f all %d consumers warmed up\n", now_s(), consumers);
+    g_commit_deadline_ns = start + (int64_t)g_seconds * 1000000000LL;
+    atomic_store(&g_commit_go, 1);
+    long long commits = 0, errors = 0, nlat = 0;
+    int64_t end = start;
+    const char *first_err = NULL;
+    for (int i = 0; i < consumers; i++) {
+        pthread_join(w[i].th, NULL);
+        commits += w[i].commits;
+        errors += w[i].errors;
+        nlat += w[i].nlat;
+        if (w[i].last_end_ns > end)
+            end = w[i].last_end_ns;
+        if (w[i].errors && !first_err)
+            first_err = w[i].first_err;
+    }
+    if (g_verbose)
+        fprintf(stderr, "loadgen: %.3f all %d consumers closed\n", now_s(), consumers);
+    int64_t *lat = malloc(sizeof(int64_t) * (size_t)(nlat + 1));
+    long long k = 0;
+    for (int i = 0; i < consumers; i++) {
+        if (w[i].nlat)
+            memcpy(lat + k, w[i].lat, sizeof(int64_t) * (size_t)w[i].nlat);
+        k += w[i].nlat;
+        free(w[i].lat);
+        rd_kafka_topic_partition_list_destroy(w[i].offs);
+    }
+    qsort(lat, (size_t)nlat, sizeof(int64_t), cmp_i64);
+    double secs = (double)(end - start) / 1e9;
+    printf("RESULT mode=commit consumers=%d records=%lld secs=%.3f rps=%.0f p50_ms=%.3f "
+           "p99_ms=%.3f max_ms=%.3f errors=%lld\n",
+           consumers, commits, secs, secs > 0 ? (double)commits / secs : 0,
+           pct_ms(lat, nlat, 0.50), pct_ms(lat, nlat, 0.99), pct_ms(lat, nlat, 1.0), errors);
+    if (errors)
+        fprintf(stderr, "loadgen: %lld commit errors, first: %s\n", errors, first_err);
+    free(lat);
+    free(w);
+    return errors || commits == 0 ? 1 : 0;
+}
+
+/* ---- rebalance: time until a group's members all hold their assignment ---- */
+
+enum { RB_MAX_PARTS = 1024 };
+
+struct rb_member {
+    rd_kafka_t *rk;
+    pthread_t th;
+    atomic_int leave; /* close (LeaveGroup) and end the thread */
+    /* under g_rb_mu */
+    int active;       /* counted in the group being waited for */
+    int assigned;     /* holds an assignment (eager protocol: all or nothing) */
+    int64_t assigned_ns;
+    int nparts;
+    int32_t parts[RB_MAX_PARTS];
+};
+
+static pthread_mutex_t g_rb_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_rb_cv = PTHREAD_COND_INITIALIZER;
+
+static void rb_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    struct rb_member *m = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        rd_kafka_assign(rk, parts);
+        pthread_mutex_lock(&g_rb_mu);
+        m->assigned = 1;
+        m->assigned_ns = now_ns();
+        m->nparts = 0;
+        for (int i = 0; i < parts->cnt && i < RB_MAX_PARTS; i++)
+            m->parts[m->nparts++] = parts->elems[i].partition;
+        pthread_cond_broadcast(&g_rb_cv);
+        pthread_mutex_unlock(&g_rb_mu);
+    } else {
+        rd_kafka_assign(rk, NULL);
+        pthread_mutex_lock(&g_rb_mu);
+        m->assigned = 0;
+        m->nparts = 0;
+        pthread_mutex_unlock(&g_rb_mu);
+    }
+}
+
+static void *rb_thread(void *arg) {
+    struct rb_member *m = arg;
+    while (!atomic_load(&m->leave)) {
+        rd_kafka_message_t *msg = rd_kafka_consumer_poll(m->rk, 20);
+        if (msg)
+            rd_kafka_message_destroy(msg);
+    }
+    rd_kafka_consumer_close(m->rk);
+    return NULL;
+}
+
+/* Under g_rb_mu: every active member got an assignment at or after `since`,
+ * and together they hold each of the topic's partitions exactly once. */
+static int rb_settled(struct rb_member *ms, int n, int64_t since) {
+    static unsigned char seen[RB_MAX_PARTS];
+    memset(seen, 0, sizeof(seen));
+    int total = 0;
+    for (int i = 0; i < n; i++) {
+        if (!ms[i].active)
+            continue;
+        if (!ms[i].assigned || ms[i].assigned_ns < since || ms[i].nparts == 0)
+            return 0;
+        for (int k = 0; k < ms[i].nparts; k++) {
+            int32_t p = ms[i].parts[k];
+            if (p < 0 || p >= g_partitions || seen[p]++)
+                return 0;
+            total++;
+        }
+    }
+    return total == g_partitions;
+}
+
+/* Waits until settled; returns the milliseconds since `since`, or -1. */
+static double rb_wait(struct rb_member *ms, int n, int64_t since) {
+    double ms_out = -1;
+    pthread_mutex_lock(&g_rb_mu);
+    for (;;) {
+        if (rb_settled(ms, n, since)) {
+            int64_t last = since;
+            for (int i = 0; i < n; i++)
+                if (ms[i].active && ms[i].assigned_ns > last)
+                    last = ms[i].assigned_ns;
+            ms_out = (double)(last - since) / 1e6;
+            break;
+        }
+        if (now_ns() - since > 60LL * 1000000000LL)
+            break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&g_rb_cv, &g_rb_mu, &ts);
+    }
+    pthread_mutex_unlock(&g_rb_mu);
+    return ms_out;
+}
+
+static void rb_set_active(struct rb_member *m, int active) {
+    pthread_mutex_lock(&g_rb_mu);
+    m->active = active;
+    pthread_mutex_unlock(&g_rb_mu);
+}
+
+/* One repetition with a fresh group: N members subscribe (timed from the
+ * first subscribe), then member N+1 subscribes (timed from its subscribe).
+ * Fills both times in ms (-1: did not settle within 60 s). */
+static int rebalance_rep(int n, int rep, double out[2]) {
+    char gid[128];
+    snprintf(gid, sizeof(gid), "bench-rebalance-%d-%d", (int)getpid(), rep);
+    int total = n + 1;
+    struct rb_member *ms = calloc((size_t)total, sizeof(*ms));
+    if (!ms)
+        die("out of memory");
+    for (int i = 0; i < total; i++) {
+        char err[512];
+        rd_kafka_conf_t *conf = group_conf(gid);
+        set(conf, "partition.assignment.strategy", "range");
+        set(conf, "session.timeout.ms", "6000");
+        seti(conf, "heartbeat.interval.ms", g_heartbeat_ms);
+        rd_kafka_conf_set_rebalance_cb(conf, rb_rebalance_cb);
+        rd_kafka_conf_set_opaque(conf, &ms[i]);
+        ms[i].rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+        if (!ms[i].rk) {
+            fprintf(stderr, "loadgen: consumer: %s\n", err);
+            exit(2);
+        }
+        rd_kafka_poll_set_consumer(ms[i].rk);
+        /* bootstrap connection up before the clock starts */
+        const struct rd_kafka_metadata *md = NULL;
+        if (rd_kafka_metadata(ms[i].rk, 0, NULL, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            rd_kafka_metadata_destroy(md);
+        pthread_create(&ms[i].th, NULL, rb_thread, &ms[i]);
+    }
+    usleep(100000); /* each consumer's coordinator lookup (started by rd_kafka_new) done */
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, g_topic, RD_KAFKA_PARTITION_UA);
+
+    int64_t t0 = now_ns();
+    for (int i = 0; i < n; i++) {
+        rb_set_active(&ms[i], 1);
+        if (rd_kafka_subscribe(ms[i].rk, sub))
+            die("subscribe failed");
+    }
+    out[0] = rb_wait(ms, total, t0);
+
+    int64_t t1 = now_ns();
+    rb_set_active(&ms[n], 1);
+    if (rd_kafka_subscribe(ms[n].rk, sub))
+        die("subscribe failed");
+    out[1] = out[0] < 0 ? -1 : rb_wait(ms, total, t1);
+
+    for (int i = 0; i < total; i++)
+        atomic_store(&ms[i].leave, 1);
+    for (int i = 0; i < total; i++) {
+        pthread_join(ms[i].th, NULL);
+        rd_kafka_destroy(ms[i].rk);
+    }
+    rd_kafka_topic_partition_list_destroy(sub);
+    free(ms);
+    if (g_verbose)
+        fprintf(stderr, "loadgen: rebalance rep %d: join %.1f ms, add %.1f ms\n", rep, out[0],
+                out[1]);
+    return out[0] >= 0 && out[1] >= 0 ? 0 : 1;
+}
+
+static int run_rebalance(int members) {
+    if (g_partitions > RB_MAX_PARTS)
+        die("too many partitions");
+    ensure_topic(g_partitions);
+    int reps = g_repeat > 0 ? g_repeat : 3;
+    if (reps > 64)
+        reps = 64;
+    double join[64], add[64];
+    char all[2][512] = {"", ""};
+    int rc = 0;
+    for (int r = 0; r < reps && !rc; r++) {
+        double t[2];
+        rc = rebalance_rep(members, r, t);
+        join[r] = t[0];
+        add[r] = t[1];
+        for (int k = 0; k < 2; k++) {
+            size_t len = strlen(all[k]);
+            snprintf(all[k] + len, sizeof(all[k]) - len, "%s%.0f", r ? "," : "", t[k]);
+        }
+    }
+    if (rc) {
+        fprintf(stderr, "loadgen: a rebalance did not settle within 60 s (join %s, add %s)\n",
+                all[0], all[1]);
+        return 1;
+    }
+    double jmin = join[0], jmax = join[0], amin = add[0], amax = add[0];
+    for (int r = 1; r < reps; r++) {
+        jmin = join[r] < jmin ? join[r] : jmin;
+        jmax = join[r] > jmax ? join[r] : jmax;
+        amin = add[r] < amin ? add[r] : amin;
+        amax = add[r] > amax ? add[r] : amax;
+    }
+    printf("RESULT mode=rebalance members=%d partitions=%d reps=%d join_ms=%.1f join_min_ms=%.1f "
+           "join_max_ms=%.1f add_ms=%.1f add_min_ms=%.1f add_max_ms=%.1f join_all=%s add_all=%s "
+           "records=0\n",
+           members, g_partitions, reps, median_d(join, reps), jmin, jmax, median_d(add, reps),
+           amin, amax, all[0], all[1]);
+    return 0;
+}
+
 static void usage(void) {
     fprintf(stderr,
-            "usage: loadgen produce|consume|latency -b BOOTSTRAP -t TOPIC [-n COUNT] [-s SIZE]\n"
-            "               [-p PARTITIONS] [-a ACKS] [-l LINGER_MS] [-r REPEAT] [-R RATE]\n"
-            "               [-d SECONDS] [-w FETCH_WAIT_MS] [-v]\n");
+            "usage: loadgen produce|consume|latency|commit|rebalance -b BOOTSTRAP -t TOPIC\n"
+            "               [-n COUNT] [-s SIZE] [-p PARTITIONS] [-a ACKS] [-l LINGER_MS]\n"
+            "               [-r REPEAT] [-R RATE] [-d SECONDS] [-w FETCH_WAIT_MS]\n"
+            "               [-c CONSUMERS] [-H HEARTBEAT_MS] [-v]\n");
     exit(2);
 }
 
@@ -504,7 +947,7 @@ int main(int argc, char **argv) {
     const char *mode = argv[1];
     int opt;
     optind = 2;
-    while ((opt = getopt(argc, argv, "b:t:n:s:p:a:l:r:R:d:w:v")) != -1) {
+    while ((opt = getopt(argc, argv, "b:t:n:s:p:a:l:r:R:d:w:c:H:v")) != -1) {
         switch (opt) {
         case 'b': g_bootstrap = optarg; break;
         case 't': g_topic = optarg; break;
@@ -517,12 +960,14 @@ int main(int argc, char **argv) {
         case 'R': g_rate = atoi(optarg); break;
         case 'd': g_seconds = atoi(optarg); break;
         case 'w': g_fetch_wait_ms = atoi(optarg); break;
+        case 'c': g_members = atoi(optarg); break;
+        case 'H': g_heartbeat_ms = atoi(optarg); break;
         case 'v': g_verbose = 1; break;
         default: usage();
         }
     }
     if (!g_bootstrap || !g_topic || g_count <= 0 || g_size <= 0 || g_partitions <= 0 ||
-        g_rate <= 0 || g_seconds <= 1)
+        g_rate <= 0 || g_seconds <= 1 || g_members < 0 || g_heartbeat_ms <= 0)
         usage();
     signal(SIGPIPE, SIG_IGN);
     if (!strcmp(mode, "produce"))
@@ -531,6 +976,10 @@ int main(int argc, char **argv) {
         return run_consume();
     if (!strcmp(mode, "latency"))
         return run_latency();
+    if (!strcmp(mode, "commit"))
+        return run_commit(g_members ? g_members : 100);
+    if (!strcmp(mode, "rebalance"))
+        return run_rebalance(g_members ? g_members : 10);
     usage();
     return 2;
 }

@@ -15,6 +15,10 @@
 #   BENCH_CONSUME_PASSES_1 / BENCH_CONSUME_PASSES_8  timed passes (50 / 10)
 #   BENCH_LAT_SECONDS      seconds per latency row            (5)
 #   BENCH_BIG_RECORDS      records in the big topic (20000000 x 100 B = 2 GB; 0 skips)
+#   BENCH_COMMIT_CONSUMERS consumers committing offsets in the commit row     (100)
+#   BENCH_COMMIT_SECONDS   seconds of the commit row                          (3)
+#   BENCH_GROUP_REPS       fresh groups per rebalance row; the median is shown (3)
+#   BENCH_HEARTBEAT_MS     heartbeat.interval.ms of the rebalance consumers   (100)
 #   BENCH_DIR              where the data directory goes (default: /tmp unless
 #                          it is tmpfs, else build/bench)
 #   BENCH_KEEP=1           keep the data directory afterwards
@@ -31,6 +35,13 @@ CONS_PASSES_1=${BENCH_CONSUME_PASSES_1:-50}
 CONS_PASSES_8=${BENCH_CONSUME_PASSES_8:-10}
 LAT_SECONDS=${BENCH_LAT_SECONDS:-5}
 BIG_N=${BENCH_BIG_RECORDS:-20000000}
+COMMIT_CONSUMERS=${BENCH_COMMIT_CONSUMERS:-100}
+COMMIT_SECONDS=${BENCH_COMMIT_SECONDS:-3}
+GROUP_REPS=${BENCH_GROUP_REPS:-3}
+HEARTBEAT_MS=${BENCH_HEARTBEAT_MS:-100}
+COMMIT_PARTS=100
+REBALANCE_MEMBERS=10
+REBALANCE_PARTS=20
 SIZE=100
 LAT_FETCH_WAIT_MS=100
 
@@ -89,12 +100,13 @@ trap 'exit 130' INT TERM
 
 # ---- start both clusters ----
 T_PROD="prod-p1-a1:8 prod-p1-aall:8 prod-p8-a1:8 prod-p8-aall:8"
-MOCK_TOPICS="$T_PROD cons:8 lat-10k:8 lat-1k:8"
+MOCK_TOPICS="$T_PROD cons:8 lat-10k:8 lat-1k:8 grp-commit:$COMMIT_PARTS grp-rebalance:$REBALANCE_PARTS"
 
 "$BROKER" --config config/broker.yaml \
     --override log.dirs="$WORK/data" \
     --override listeners=PLAINTEXT://127.0.0.1:0 \
-    --override num.partitions=8 >"$WORK/broker.log" 2>&1 &
+    --override num.partitions=8 \
+    --override group.initial.rebalance.delay.ms=0 >"$WORK/broker.log" 2>&1 &
 BROKER_PID=$!
 "$MOCK" $MOCK_TOPICS >"$WORK/mock.out" 2>"$WORK/mock.err" &
 MOCK_PID=$!
@@ -244,6 +256,55 @@ echo "(latency: acks=1, linger.ms=0, one partition, consumer fetch.wait.max.ms=$
 echo " The mock answers an empty Fetch only after fetch.wait.max.ms (no wake-up on append) and returns"
 echo " one message set per partition per Fetch, so at linger.ms=0 its consumer lags: its e2e figures"
 echo " measure that, not a floor for ours.)"
+
+# ---- consumer groups: offset commits and rebalances ----
+echo
+GRP_FMT="%-48s %19s %19s %10s\n"
+printf "$GRP_FMT" "consumer groups" "ours" "mock" "ours/mock"
+printf "$GRP_FMT" "---------------" "----" "----" "---------"
+us_per() { # ns -> us with one decimal
+    case "$1" in '' | -) echo - ;; *) awk -v n="$1" 'BEGIN { printf "%.1f", n / 1000 }' ;; esac
+}
+pair() { # A B -> "A / B", or - when either is missing
+    if [ -n "$1" ] && [ -n "$2" ]; then echo "$1 / $2"; else echo -; fi
+}
+o=$(run_loadgen "ours:commit" "$OURS" commit -t grp-commit -p "$COMMIT_PARTS" -c "$COMMIT_CONSUMERS" -d "$COMMIT_SECONDS")
+m=$(run_loadgen "mock:commit" "$MOCKB" commit -t grp-commit -p "$COMMIT_PARTS" -c "$COMMIT_CONSUMERS" -d "$COMMIT_SECONDS")
+printf "$GRP_FMT" "offset commits/s ($COMMIT_CONSUMERS consumers, ${COMMIT_SECONDS} s)" \
+    "$(fmt_int "$(field "$o" rps)")" "$(fmt_int "$(field "$m" rps)")" "$(ratio "$(field "$o" rps)" "$(field "$m" rps)")"
+printf "$GRP_FMT" "  commit latency p50 / p99 (ms)" \
+    "$(pair "$(field "$o" p50_ms)" "$(field "$o" p99_ms)")" "$(pair "$(field "$m" p50_ms)" "$(field "$m" p99_ms)")" \
+    "$(ratio "$(field "$o" p50_ms)" "$(field "$m" p50_ms)")"
+o_us=$(us_per "$(field "$o" srv_ns_per_rec)")
+m_us=$(us_per "$(field "$m" srv_ns_per_rec)")
+printf "$GRP_FMT" "  server CPU per commit (us)" "$o_us" "$m_us" "$(ratio "$o_us" "$m_us")"
+rb_args=(rebalance -t grp-rebalance -p "$REBALANCE_PARTS" -c "$REBALANCE_MEMBERS" -r "$GROUP_REPS" -H "$HEARTBEAT_MS")
+o=$(run_loadgen "ours:rebalance" "$OURS" "${rb_args[@]}")
+m=$(run_loadgen "mock:rebalance" "$MOCKB" "${rb_args[@]}")
+rb_cell() { # RESULT-LINE KEY -> "median [min-max]"
+    local med
+    med=$(field "$1" "${2}_ms")
+    [ -n "$med" ] || { echo -; return; }
+    printf "%.0f [%.0f-%.0f]" "$med" "$(field "$1" "${2}_min_ms")" "$(field "$1" "${2}_max_ms")"
+}
+printf "$GRP_FMT" "rebalance ms: $REBALANCE_MEMBERS members join an empty group" \
+    "$(rb_cell "$o" join)" "$(rb_cell "$m" join)" "$(ratio "$(field "$o" join_ms)" "$(field "$m" join_ms)")"
+printf "$GRP_FMT" "rebalance ms: member $((REBALANCE_MEMBERS + 1)) joins the stable group" \
+    "$(rb_cell "$o" add)" "$(rb_cell "$m" add)" "$(ratio "$(field "$o" add_ms)" "$(field "$m" add_ms)")"
+echo "(commits: each consumer in a group of its own, no subscription, rd_kafka_commit(async=0) of one"
+echo " partition's offset in a loop on its own thread; the clients share the ${COMMIT_SECONDS} s with the server on"
+echo " $(nproc) cores, so commits/s is mostly client-bound: server CPU per commit is the server's own cost."
+echo " Rebalance: median [min-max] of $GROUP_REPS fresh groups, $REBALANCE_PARTS partitions, range assignor,"
+echo " session.timeout.ms=6000, heartbeat.interval.ms=$HEARTBEAT_MS; timed from the first subscribe (or the new"
+echo " member's) until every member holds an assignment received since and together they hold every"
+echo " partition once. Ours runs with group.initial.rebalance.delay.ms=0, so a generation can complete"
+echo " before the last of the $REBALANCE_MEMBERS has joined; its members then rejoin, and librdkafka allows a consumer"
+echo " one JoinGroup a second (rkcg_join_intvl): those runs take ~2 s. Members learn of a rebalance from"
+echo " their next Heartbeat, so a new member costs ours about one heartbeat interval. The mock waits a fixed 3 s"
+echo " after the first JoinGroup (librdkafka 2.0.2: not configurable), and when membership changes it"
+echo " waits session.timeout.ms - 1 s for members to rejoin instead of ending when all have; a"
+echo " follower's SyncGroup that reaches it after the leader's fails, and that member's rejoin costs"
+echo " another such wait.)"
 
 # ---- ours alone: a 2 GB topic read from the start ----
 if [ "$BIG_N" -gt 0 ]; then
