@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,44 +21,20 @@
 
 #include "broker/log.h"
 #include "common/record_batch.h"
-
-#define T0 INT64_C(1700000000000)
+#include "tests/unit/log_fixture.h"
 
 /* ---- Fixture: a temporary root holding the partition directory */
 
-typedef struct fixture {
-    char root[64];
-    char dir[128];   /* root/topic-0 */
-    char copy[128];  /* root/copy-0, for crash images */
-} fixture;
+typedef log_fixture fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof(*f));
-    assert_non_null(f);
-    snprintf(f->root, sizeof(f->root), "/tmp/strait-log-XXXXXX");
-    assert_non_null(mkdtemp(f->root));
-    snprintf(f->dir, sizeof(f->dir), "%s/topic-0", f->root);
-    snprintf(f->copy, sizeof(f->copy), "%s/copy-0", f->root);
-    assert_int_equal(mkdir(f->dir, 0755), 0);
-    *state = f;
-    return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
+    return log_fixture_setup(state, "log");
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    nftw(f->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
+    return log_fixture_teardown(state);
 }
 
 /* ---- Helpers */
@@ -71,17 +46,6 @@ static st_log_config small_config(void)
     c.index_interval_bytes = 256;
     c.retention_ms = -1;
     return c;
-}
-
-static st_log *open_log(const char *dir, const st_log_config *cfg, bool clean,
-                        st_log_open_info *info)
-{
-    st_log *log = NULL;
-    st_log_open_info tmp;
-    st_err err = st_log_open(dir, cfg, clean, T0, &log, info ? info : &tmp);
-    if (err)
-        fail_msg("st_log_open: %s (%s)", st_err_name(err), (info ? info : &tmp)->detail);
-    return log;
 }
 
 /* One batch of n records: timestamps base_ts + deltas[i] (or + i), values
@@ -378,29 +342,13 @@ static void copy_dir(const char *src, const char *dst)
     closedir(d);
 }
 
-static int count_files(const char *dir, const char *suffix)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    size_t k = strlen(suffix);
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len >= k && strcmp(e->d_name + len - k, suffix) == 0)
-            n++;
-    }
-    closedir(d);
-    return n;
-}
-
 /* ---- Append and read */
 
 static void test_append_assigns_offsets_and_reads_back(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = small_config();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     assert_int_equal(st_log_end_offset(log), 0);
     size_t size[10];
     for (int i = 0; i < 10; i++) {
@@ -478,7 +426,7 @@ static void test_append_stamps_epoch_and_log_append_time(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = small_config();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     st_buf b;
     st_buf_init(&b);
     build_batch(&b, 4, T0, NULL, ST_CODEC_NONE, 8);
@@ -532,7 +480,7 @@ static void test_follower_append_keeps_offsets(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = small_config();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     st_buf b;
     st_buf_init(&b);
     build_batch(&b, 3, T0, NULL, ST_CODEC_NONE, 8);
@@ -567,7 +515,7 @@ static void test_roll_by_size_names_segments(void **state)
     st_log_config cfg = small_config();
     cfg.segment_bytes = 1000;
     cfg.index_interval_bytes = 100;
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     int rolls = 0;
     for (int i = 0; i < 120; i++) {
         st_log_append_result res;
@@ -578,9 +526,9 @@ static void test_roll_by_size_names_segments(void **state)
     }
     assert_true(rolls >= 20);
     assert_int_equal(st_log_segment_count(log), rolls + 1);
-    assert_int_equal(count_files(f->dir, ".log"), rolls + 1);
-    assert_int_equal(count_files(f->dir, ".index"), rolls + 1);
-    assert_int_equal(count_files(f->dir, ".timeindex"), rolls + 1);
+    assert_int_equal(log_fixture_count_files(f->dir, ".log"), rolls + 1);
+    assert_int_equal(log_fixture_count_files(f->dir, ".index"), rolls + 1);
+    assert_int_equal(log_fixture_count_files(f->dir, ".timeindex"), rolls + 1);
     /* Every segment file is named by its first offset and stays <= 1000 bytes. */
     int64_t total = 0;
     for (int64_t o = 0; o < 240;) {
@@ -608,7 +556,7 @@ static void test_roll_by_time_and_full_index(void **state)
     fixture *f = *state;
     st_log_config cfg = small_config();
     cfg.segment_ms = 1000;
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     st_log_append_result res;
     append_batch(log, 1, T0, NULL, ST_CODEC_NONE, 10, &res);
     append_batch(log, 1, T0 + 1000, NULL, ST_CODEC_NONE, 10, &res);
@@ -637,7 +585,7 @@ static void test_reopen_clean_does_not_rescan(void **state)
     fixture *f = *state;
     st_log_config cfg = small_config();
     cfg.segment_bytes = 2000;
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     append_many(log, 100, 3, 40);
     st_buf before = whole_log(log);
     int64_t end = st_log_end_offset(log);
@@ -645,7 +593,7 @@ static void test_reopen_clean_does_not_rescan(void **state)
     assert_int_equal(st_log_close(log), ST_OK);
 
     st_log_open_info info;
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     assert_false(info.recovered);
     assert_int_equal(info.segments_scanned, 0);
     assert_int_equal(info.indexes_rebuilt, 0);
@@ -664,7 +612,7 @@ static void test_reopen_clean_does_not_rescan(void **state)
 
     /* Unclean open of the same files: the segment holding the recovery
      * point is rescanned, nothing is cut, same content. */
-    log = open_log(f->dir, &cfg, false, &info);
+    log = log_fixture_open(f->dir, &cfg, false, &info);
     assert_true(info.recovered);
     assert_int_equal(info.segments_scanned, 1);
     assert_int_equal(info.truncated_bytes, 0);
@@ -682,7 +630,7 @@ static void test_crash_image_recovers_identically(void **state)
     fixture *f = *state;
     st_log_config cfg = small_config();
     cfg.segment_bytes = 1500;
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     append_many(log, 60, 2, 50);
     assert_int_equal(st_log_flush(log, T0), ST_OK); /* recovery point = 120 */
     assert_int_equal(st_log_recovery_point(log), 120);
@@ -692,7 +640,7 @@ static void test_crash_image_recovers_identically(void **state)
     assert_int_equal(st_log_close(log), ST_OK);
 
     st_log_open_info info;
-    log = open_log(f->copy, &cfg, false, &info);
+    log = log_fixture_open(f->copy, &cfg, false, &info);
     assert_true(info.recovered);
     assert_true(info.segments_scanned >= 2);
     assert_true(info.segments_scanned < info.segments); /* flushed ones trusted */
@@ -718,7 +666,7 @@ typedef void (*damage_fn)(const char *log_path, const int64_t *pos, int count);
 static void torn_tail_case(fixture *f, damage_fn damage, int keep)
 {
     st_log_config cfg = small_config();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     int64_t pos[21];
     pos[0] = 0;
     for (int i = 0; i < 20; i++)
@@ -733,7 +681,7 @@ static void torn_tail_case(fixture *f, damage_fn damage, int keep)
     unlink(rp); /* as if never flushed */
 
     st_log_open_info info;
-    log = open_log(f->dir, &cfg, false, &info);
+    log = log_fixture_open(f->dir, &cfg, false, &info);
     assert_true(info.recovered);
     assert_int_equal(st_log_end_offset(log), 3 * keep);
     assert_int_equal(file_size(path), pos[keep]);
@@ -747,7 +695,7 @@ static void torn_tail_case(fixture *f, damage_fn damage, int keep)
     assert_int_equal(res.first_offset, 3 * keep);
     check_every_offset(log);
     assert_int_equal(st_log_close(log), ST_OK);
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     assert_int_equal(info.segments_scanned, 0);
     check_every_offset(log);
     assert_int_equal(st_log_close(log), ST_OK);
@@ -801,7 +749,7 @@ static void test_recovery_drops_later_segments(void **state)
     fixture *f = *state;
     st_log_config cfg = small_config();
     cfg.segment_bytes = 1000;
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     append_many(log, 80, 2, 40);
     int32_t segs = st_log_segment_count(log);
     copy_dir(f->dir, f->copy); /* never flushed: no recovery point */
@@ -809,7 +757,7 @@ static void test_recovery_drops_later_segments(void **state)
     assert_true(segs >= 6);
 
     /* The third segment: its base offset and the position of its 3rd batch. */
-    log = open_log(f->copy, &cfg, true, NULL);
+    log = log_fixture_open(f->copy, &cfg, true, NULL);
     st_log_range r;
     int64_t base = 0, first, last;
     for (int k = 0; k < 3; k++) {
@@ -833,14 +781,14 @@ static void test_recovery_drops_later_segments(void **state)
     flip_byte(path, bad_pos + ST_BATCH_HEADER_SIZE + 5);
 
     st_log_open_info info;
-    log = open_log(f->copy, &cfg, false, &info);
+    log = log_fixture_open(f->copy, &cfg, false, &info);
     assert_int_equal(info.segments_scanned, 3);
     assert_int_equal(info.segments_dropped, segs - 3);
     assert_int_equal(st_log_segment_count(log), 3);
     assert_int_equal(st_log_end_offset(log), bad_offset);
     assert_int_equal(file_size(path), bad_pos);
-    assert_int_equal(count_files(f->copy, ".log"), 3);
-    assert_int_equal(count_files(f->copy, ".index"), 3);
+    assert_int_equal(log_fixture_count_files(f->copy, ".log"), 3);
+    assert_int_equal(log_fixture_count_files(f->copy, ".index"), 3);
     check_every_offset(log);
     assert_int_equal(st_log_close(log), ST_OK);
 }
@@ -852,7 +800,7 @@ static void test_recovery_damaged_base_offset(void **state)
     fixture *f = *state;
     st_log_config cfg = small_config();
     cfg.segment_bytes = 1000;
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     append_many(log, 40, 2, 40);
     st_log_range r;
     assert_int_equal(st_log_read(log, 4, INT64_MAX, 1 << 20, true, &r), ST_OK);
@@ -866,7 +814,7 @@ static void test_recovery_damaged_base_offset(void **state)
     flip_byte(path, pos + 6); /* base offset 4 -> 4 + 0x5a00: CRC still valid */
 
     st_log_open_info info;
-    log = open_log(f->copy, &cfg, false, &info);
+    log = log_fixture_open(f->copy, &cfg, false, &info);
     assert_int_equal(st_log_end_offset(log), 4);
     assert_int_equal(info.segments_dropped, segs - 1);
     assert_int_equal(file_size(path), pos);
@@ -881,7 +829,7 @@ static void test_recovery_large_batches(void **state)
     fixture *f = *state;
     st_log_config cfg = small_config();
     cfg.segment_bytes = 8 << 20;
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     append_batch(log, 2, T0, NULL, ST_CODEC_NONE, 50, NULL);
     size_t big = append_batch(log, 1, T0 + 1, NULL, ST_CODEC_NONE, 1536 * 1024, NULL);
     append_batch(log, 2, T0 + 2, NULL, ST_CODEC_NONE, 50, NULL);
@@ -892,7 +840,7 @@ static void test_recovery_large_batches(void **state)
     segment_file(f->dir, 0, "log", path, sizeof(path));
     unlink(rp);
     st_log_open_info info;
-    log = open_log(f->dir, &cfg, false, &info);
+    log = log_fixture_open(f->dir, &cfg, false, &info);
     assert_int_equal(info.truncated_bytes, 0);
     assert_int_equal(info.batches_scanned, 3);
     assert_int_equal(st_log_end_offset(log), 5);
@@ -900,7 +848,7 @@ static void test_recovery_large_batches(void **state)
     assert_int_equal(st_log_close(log), ST_OK);
 
     st_log_range r;
-    log = open_log(f->dir, &cfg, true, NULL);
+    log = log_fixture_open(f->dir, &cfg, true, NULL);
     assert_int_equal(st_log_read(log, 2, INT64_MAX, 1, true, &r), ST_OK);
     assert_int_equal(r.length, (int64_t)big);
     int64_t at = r.position;
@@ -908,7 +856,7 @@ static void test_recovery_large_batches(void **state)
     assert_int_equal(st_log_close(log), ST_OK);
     flip_byte(path, at + (int64_t)big - 1000); /* deep inside the big batch */
     unlink(rp);
-    log = open_log(f->dir, &cfg, false, &info);
+    log = log_fixture_open(f->dir, &cfg, false, &info);
     assert_int_equal(st_log_end_offset(log), 2);
     assert_int_equal(file_size(path), at);
     assert_true(strstr(info.detail, "CRC mismatch") != NULL);
@@ -924,7 +872,7 @@ static void test_index_rebuilt_when_missing_or_garbage(void **state)
     st_log_config cfg = small_config();
     cfg.segment_bytes = 3000;
     cfg.index_interval_bytes = 100;
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     append_many(log, 60, 2, 40);
     assert_int_equal(st_log_close(log), ST_OK);
     char index[256], timeindex[256];
@@ -941,7 +889,7 @@ static void test_index_rebuilt_when_missing_or_garbage(void **state)
     /* 1. deleted */
     unlink(index);
     st_log_open_info info;
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     assert_int_equal(info.indexes_rebuilt, 1);
     assert_int_equal(info.truncated_bytes, 0);
     check_every_offset(log);
@@ -956,7 +904,7 @@ static void test_index_rebuilt_when_missing_or_garbage(void **state)
 
     /* 2. an odd length */
     write_file(index, "xyz", 3, O_APPEND);
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     assert_int_equal(info.indexes_rebuilt, 1);
     check_every_offset(log);
     assert_int_equal(st_log_close(log), ST_OK);
@@ -964,7 +912,7 @@ static void test_index_rebuilt_when_missing_or_garbage(void **state)
     /* 3. well-sized entries pointing past the log / backwards */
     uint8_t bad[16] = {0, 0, 0, 1, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     write_file(index, bad, sizeof(bad), O_TRUNC);
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     assert_int_equal(info.indexes_rebuilt, 1);
     check_every_offset(log);
     assert_int_equal(st_log_close(log), ST_OK);
@@ -977,7 +925,7 @@ static void test_index_rebuilt_when_missing_or_garbage(void **state)
     e[7] ^= 1;
     assert_int_equal(pwrite(fd, e, 8, at), 8);
     close(fd);
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     assert_int_equal(info.indexes_rebuilt, 1);
     check_every_offset(log);
     assert_int_equal(st_log_close(log), ST_OK);
@@ -985,7 +933,7 @@ static void test_index_rebuilt_when_missing_or_garbage(void **state)
     /* 5. a garbage time index: timestamps going backwards */
     uint8_t tbad[24] = {0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2};
     write_file(timeindex, tbad, sizeof(tbad), O_TRUNC);
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     assert_int_equal(info.indexes_rebuilt, 1);
     st_log_timestamp_lookup lk;
     assert_int_equal(st_log_offset_for_timestamp(log, T0 + 10 * 30, &lk), ST_OK);
@@ -997,7 +945,7 @@ static void test_index_rebuilt_when_missing_or_garbage(void **state)
     /* 6. a middle entry pointing one byte into its batch: still ordered, so
      * a clean open keeps it; reads must not believe it. */
     st_buf before;
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     before = whole_log(log);
     assert_int_equal(st_log_close(log), ST_OK);
     int64_t n = file_size(index) / 8;
@@ -1009,7 +957,7 @@ static void test_index_rebuilt_when_missing_or_garbage(void **state)
     last_byte++;
     assert_int_equal(pwrite(fd, &last_byte, 1, at), 1);
     close(fd);
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     assert_int_equal(info.indexes_rebuilt, 0);
     check_every_offset(log);
     check_ranges(log, 7);
@@ -1039,7 +987,7 @@ static void test_random_file_contents_never_crash(void **state)
         char dir[160];
         snprintf(dir, sizeof(dir), "%s/r%d", f->root, round);
         mkdir(dir, 0755);
-        st_log *log = open_log(dir, &cfg, true, NULL);
+        st_log *log = log_fixture_open(dir, &cfg, true, NULL);
         append_many(log, 30, 2, 30);
         assert_int_equal(st_log_close(log), ST_OK);
         /* Damage a few random files at random places. */
@@ -1087,7 +1035,7 @@ static void test_random_file_contents_never_crash(void **state)
         char rp[300];
         snprintf(rp, sizeof(rp), "%s/recovery-point", dir);
         unlink(rp);
-        out = open_log(dir, &cfg, false, &info);
+        out = log_fixture_open(dir, &cfg, false, &info);
         assert_int_equal(info.segments_scanned, info.segments);
         check_log(out, false);
         st_log_timestamp_lookup lk2;
@@ -1109,7 +1057,7 @@ static void test_offset_for_timestamp_is_record_exact(void **state)
     st_log_config cfg = small_config();
     cfg.segment_bytes = 2500;
     cfg.index_interval_bytes = 150;
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     static const int codecs[] = {ST_CODEC_NONE, ST_CODEC_GZIP, ST_CODEC_SNAPPY, ST_CODEC_LZ4,
                                  ST_CODEC_ZSTD};
     rec_ts recs[400];
@@ -1161,7 +1109,7 @@ static void test_offset_for_timestamp_is_record_exact(void **state)
         /* Second pass: the same answers from the files of a clean reopen. */
         assert_int_equal(st_log_close(log), ST_OK);
         st_log_open_info info;
-        log = open_log(f->dir, &cfg, true, &info);
+        log = log_fixture_open(f->dir, &cfg, true, &info);
         assert_int_equal(info.segments_scanned, 0);
     }
     /* The log start bounds the search. */
@@ -1180,7 +1128,7 @@ static void test_timestamps_survive_clean_reopen(void **state)
     st_log_config cfg = small_config();
     cfg.segment_bytes = 600;
     cfg.index_interval_bytes = 1 << 20; /* no regular index entries at all */
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     rec_ts recs[200];
     int nrec = 0;
     for (int i = 0; i < 30; i++) {
@@ -1196,7 +1144,7 @@ static void test_timestamps_survive_clean_reopen(void **state)
     assert_true(st_log_segment_count(log) >= 5);
     assert_int_equal(st_log_close(log), ST_OK);
     st_log_open_info info;
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     assert_int_equal(info.segments_scanned, 0);
     st_log_timestamp_lookup lk;
     assert_int_equal(st_log_max_timestamp(log, &lk), ST_OK);
@@ -1218,7 +1166,7 @@ static void test_max_timestamp_prefers_earliest(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = small_config();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     st_log_timestamp_lookup lk;
     assert_int_equal(st_log_max_timestamp(log, &lk), ST_OK);
     assert_false(lk.found);
@@ -1241,7 +1189,7 @@ static void test_retention_by_time(void **state)
     st_log_config cfg = small_config();
     cfg.segment_bytes = 800;
     cfg.retention_ms = 10000;
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     for (int i = 0; i < 40; i++) /* batch i: timestamps T0 + 1000 i */
         append_batch(log, 2, T0 + 1000 * i, NULL, ST_CODEC_NONE, 40, NULL);
     int32_t segs = st_log_segment_count(log);
@@ -1258,7 +1206,7 @@ static void test_retention_by_time(void **state)
     char path[256];
     segment_file(f->dir, 0, "log", path, sizeof(path));
     assert_false(file_exists(path));
-    assert_int_equal(count_files(f->dir, ".deleted"), 0);
+    assert_int_equal(log_fixture_count_files(f->dir, ".deleted"), 0);
     st_log_range r;
     assert_int_equal(st_log_read(log, start - 1, INT64_MAX, 1 << 20, true, &r), ST_LOG_OUT_OF_RANGE);
     check_every_offset(log);
@@ -1277,7 +1225,7 @@ static void test_retention_by_time(void **state)
     assert_int_equal(ar.first_offset, end); /* never reused */
     assert_int_equal(st_log_close(log), ST_OK);
     st_log_open_info info;
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     assert_int_equal(st_log_start_offset(log), end);
     assert_int_equal(st_log_end_offset(log), end + 2);
     assert_int_equal(st_log_close(log), ST_OK);
@@ -1289,7 +1237,7 @@ static void test_retention_by_size(void **state)
     st_log_config cfg = small_config();
     cfg.segment_bytes = 1000;
     cfg.retention_bytes = 3000;
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     append_many(log, 60, 2, 40);
     int64_t total = st_log_size_bytes(log);
     assert_true(total > 6000);
@@ -1311,7 +1259,7 @@ static void test_delete_records_before(void **state)
     fixture *f = *state;
     st_log_config cfg = small_config();
     cfg.segment_bytes = 1000;
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     append_many(log, 40, 2, 40);
     int32_t segs = st_log_segment_count(log);
     assert_int_equal(st_log_delete_records_before(log, 81), ST_LOG_OUT_OF_RANGE);
@@ -1330,7 +1278,7 @@ static void test_delete_records_before(void **state)
     snprintf(path, sizeof(path), "%s/log-start-offset", f->dir);
     assert_string_equal(read_text(path), "0\n33\n");
     st_log_open_info info;
-    log = open_log(f->dir, &cfg, false, &info);
+    log = log_fixture_open(f->dir, &cfg, false, &info);
     assert_int_equal(st_log_start_offset(log), 33);
     check_every_offset(log);
     /* Up to the end: only the active segment is left, nothing readable. */
@@ -1347,7 +1295,7 @@ static void test_range_outlives_deleted_segment(void **state)
     st_log_config cfg = small_config();
     cfg.segment_bytes = 1000;
     cfg.retention_bytes = 0;
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     append_many(log, 30, 2, 40);
     st_log_range r;
     assert_int_equal(st_log_read(log, 0, INT64_MAX, 1 << 20, true, &r), ST_OK);
@@ -1380,7 +1328,7 @@ static void test_truncate_to(void **state)
     fixture *f = *state;
     st_log_config cfg = small_config();
     cfg.segment_bytes = 1000;
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     append_many(log, 50, 3, 30); /* batches of 3: 0..149 */
     int32_t segs = st_log_segment_count(log);
     assert_int_equal(st_log_truncate_to(log, 200), ST_OK); /* beyond the end: nothing */
@@ -1402,7 +1350,7 @@ static void test_truncate_to(void **state)
     assert_int_equal(lk.timestamp, T0 + 10 * 19 + 2); /* batch 19 (57..59) is the newest left */
     assert_int_equal(st_log_close(log), ST_OK);
     st_log_open_info info;
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     assert_int_equal(info.segments_scanned, 0);
     assert_int_equal(st_log_end_offset(log), 63);
     check_every_offset(log);
@@ -1411,7 +1359,7 @@ static void test_truncate_to(void **state)
     assert_int_equal(st_log_start_offset(log), 1000);
     assert_int_equal(st_log_end_offset(log), 1000);
     assert_int_equal(st_log_segment_count(log), 1);
-    assert_int_equal(count_files(f->dir, ".log"), 1);
+    assert_int_equal(log_fixture_count_files(f->dir, ".log"), 1);
     append_batch(log, 3, T0, NULL, ST_CODEC_NONE, 30, &res);
     assert_int_equal(res.first_offset, 1000);
     /* Below the first segment: fully, as Kafka does. */
@@ -1419,7 +1367,7 @@ static void test_truncate_to(void **state)
     assert_int_equal(st_log_start_offset(log), 500);
     assert_int_equal(st_log_end_offset(log), 500);
     assert_int_equal(st_log_close(log), ST_OK);
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     assert_int_equal(st_log_start_offset(log), 500);
     assert_int_equal(st_log_end_offset(log), 500);
     assert_int_equal(st_log_close(log), ST_OK);
@@ -1453,7 +1401,7 @@ static void test_leader_epochs(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = small_config();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     expect_epoch_end(log, 0, -1, -1);
     append_with_epoch(log, 5, 0);  /* 0..4 */
     append_with_epoch(log, 5, 0);  /* 5..9 */
@@ -1473,7 +1421,7 @@ static void test_leader_epochs(void **state)
     assert_string_equal(read_text(path), "0\n3\n0 0\n2 10\n5 15\n");
 
     st_log_open_info info;
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     expect_epoch_end(log, 2, 2, 15);
     /* Truncation drops epochs that start beyond the new end. */
     assert_int_equal(st_log_truncate_to(log, 12), ST_OK);
@@ -1484,18 +1432,18 @@ static void test_leader_epochs(void **state)
     assert_string_equal(read_text(path), "0\n2\n0 0\n2 10\n");
 
     /* A lost checkpoint is rebuilt from the batches. */
-    log = open_log(f->dir, &cfg, true, NULL);
+    log = log_fixture_open(f->dir, &cfg, true, NULL);
     append_with_epoch(log, 5, 3); /* 10..14 */
     assert_int_equal(st_log_close(log), ST_OK);
     unlink(path);
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     assert_true(info.epoch_cache_rebuilt);
     expect_epoch_end(log, 0, 0, 10);
     expect_epoch_end(log, 3, 3, 15);
     assert_int_equal(st_log_close(log), ST_OK);
     assert_string_equal(read_text(path), "0\n2\n0 0\n3 10\n");
     write_file(path, "0\n5\n1 1\n", 8, O_TRUNC); /* garbage: rebuilt too */
-    log = open_log(f->dir, &cfg, true, &info);
+    log = log_fixture_open(f->dir, &cfg, true, &info);
     assert_true(info.epoch_cache_rebuilt);
     assert_int_equal(info.bad_checkpoints, 1);
     expect_epoch_end(log, 0, 0, 10);
@@ -1544,7 +1492,7 @@ static void test_scan_batches_and_flush(void **state)
     st_log_config cfg = small_config();
     cfg.segment_bytes = 700;
     cfg.flush_interval_messages = 10;
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     st_log_append_result res;
     append_batch(log, 4, T0, NULL, ST_CODEC_NONE, 30, &res);
     assert_false(res.flush_due);
@@ -1590,7 +1538,7 @@ static void test_leftovers_removed_at_open(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = small_config();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     append_many(log, 5, 2, 10);
     assert_int_equal(st_log_close(log), ST_OK);
     char path[300];
@@ -1605,13 +1553,13 @@ static void test_leftovers_removed_at_open(void **state)
     snprintf(path, sizeof(path), "%s/recovery-point", f->dir);
     write_file(path, "garbage", 7, O_TRUNC);
     st_log_open_info info;
-    log = open_log(f->dir, &cfg, false, &info);
+    log = log_fixture_open(f->dir, &cfg, false, &info);
     assert_int_equal(info.bad_checkpoints, 1);
     assert_int_equal(info.segments_scanned, 1);
     assert_int_equal(st_log_end_offset(log), 10);
-    assert_int_equal(count_files(f->dir, ".deleted"), 0);
-    assert_int_equal(count_files(f->dir, ".index"), 1);
-    assert_int_equal(count_files(f->dir, ".tmp"), 1);
+    assert_int_equal(log_fixture_count_files(f->dir, ".deleted"), 0);
+    assert_int_equal(log_fixture_count_files(f->dir, ".index"), 1);
+    assert_int_equal(log_fixture_count_files(f->dir, ".tmp"), 1);
     assert_int_equal(st_log_close(log), ST_OK);
 }
 

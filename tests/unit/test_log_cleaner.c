@@ -14,10 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,43 +27,22 @@
 #include "broker/log_cleaner.h"
 #include "broker/log_reader.h"
 #include "common/record_batch.h"
+#include "tests/unit/log_fixture.h"
 
-#define T0 INT64_C(1700000000000)
 #define MAXREC 4096
 
 /* ---- Fixture */
 
-typedef struct fixture {
-    char root[64];
-    char dir[128];
-} fixture;
+typedef log_fixture fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof(*f));
-    assert_non_null(f);
-    snprintf(f->root, sizeof(f->root), "/tmp/strait-cleaner-XXXXXX");
-    assert_non_null(mkdtemp(f->root));
-    snprintf(f->dir, sizeof(f->dir), "%s/topic-0", f->root);
-    assert_int_equal(mkdir(f->dir, 0755), 0);
-    *state = f;
-    return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
+    return log_fixture_setup(state, "cleaner");
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    nftw(f->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
+    return log_fixture_teardown(state);
 }
 
 /* ---- A model of what was appended */
@@ -103,17 +80,6 @@ static st_clean_params params_default(void)
     p.delete_retention_ms = 1000;
     p.min_cleanable_ratio = 0.5;
     return p;
-}
-
-static st_log *open_log(const char *dir, const st_log_config *cfg, bool clean,
-                        st_log_open_info *info)
-{
-    st_log *log = NULL;
-    st_log_open_info tmp;
-    st_err err = st_log_open(dir, cfg, clean, T0, &log, info ? info : &tmp);
-    if (err)
-        fail_msg("st_log_open: %s (%s)", st_err_name(err), (info ? info : &tmp)->detail);
-    return log;
 }
 
 /* A record spec: key (NULL: none), value (NULL: tombstone). */
@@ -361,22 +327,6 @@ static void assert_batch_ranges(const model *m, const batch_info *bi)
     }
 }
 
-static bool dir_has_suffix(const char *dir, const char *suffix)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    struct dirent *e;
-    bool found = false;
-    size_t k = strlen(suffix);
-    while ((e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name);
-        if (n >= k && strcmp(e->d_name + n - k, suffix) == 0)
-            found = true;
-    }
-    closedir(d);
-    return found;
-}
-
 static uint8_t *file_bytes(const char *path, size_t *len)
 {
     int fd = open(path, O_RDONLY);
@@ -428,7 +378,7 @@ static void check_codec(fixture *f, int codec)
     char dir[160];
     snprintf(dir, sizeof(dir), "%s/c%d", f->root, codec);
     assert_int_equal(mkdir(dir, 0755), 0);
-    st_log *log = open_log(dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(dir, &cfg, true, NULL);
     model *m = calloc(1, sizeof(*m));
     assert_non_null(m);
     write_workload(log, m, codec, 5, 12);
@@ -453,8 +403,8 @@ static void check_codec(fixture *f, int codec)
     assert_int_equal(st_log_cleaner_checkpoint(log), active_base);
     assert_true(res.records_removed > 0);
     assert_true(res.bytes_written < res.bytes_read);
-    assert_false(dir_has_suffix(dir, ".cleaned"));
-    assert_false(dir_has_suffix(dir, ".swap"));
+    assert_int_equal(log_fixture_count_files(dir, ".cleaned"), 0);
+    assert_int_equal(log_fixture_count_files(dir, ".swap"), 0);
 
     model_clean(m, active_base, active_base, -1);
     readback *rb = read_all(log);
@@ -502,7 +452,7 @@ static void test_tombstones_expire_after_horizon(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = cfg_small();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     model *m = calloc(1, sizeof(*m));
     assert_non_null(m);
     append_kv(log, m, "a", "a1", T0);
@@ -575,7 +525,7 @@ static void test_min_compaction_lag(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = cfg_small();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     model *m = calloc(1, sizeof(*m));
     assert_non_null(m);
     /* segment 1: old records (T0); segment 2: newer (T0 + 1000000 + ...) */
@@ -626,7 +576,7 @@ static void test_dirty_ratio_and_max_lag(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = cfg_small();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     model *m = calloc(1, sizeof(*m));
     assert_non_null(m);
     for (int i = 0; i < 20; i++) {
@@ -682,7 +632,7 @@ static void test_range_held_across_swap(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = cfg_small();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     model *m = calloc(1, sizeof(*m));
     assert_non_null(m);
     for (int i = 0; i < 10; i++)
@@ -725,7 +675,7 @@ static void test_reopen_after_clean(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = cfg_small();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     model *m = calloc(1, sizeof(*m));
     assert_non_null(m);
     write_workload(log, m, ST_CODEC_LZ4, 4, 10);
@@ -744,7 +694,7 @@ static void test_reopen_after_clean(void **state)
 
     for (int pass = 0; pass < 2; pass++) {
         st_log_open_info info;
-        log = open_log(f->dir, &cfg, pass == 0, &info);
+        log = log_fixture_open(f->dir, &cfg, pass == 0, &info);
         assert_int_equal(st_log_segment_count(log), segs);
         assert_int_equal(st_log_end_offset(log), end);
         assert_int_equal(st_log_cleaner_checkpoint(log), active);
@@ -770,7 +720,7 @@ static void test_torn_cleaned_file_removed_at_open(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = cfg_small();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     model *m = calloc(1, sizeof(*m));
     assert_non_null(m);
     write_workload(log, m, ST_CODEC_NONE, 3, 6);
@@ -790,8 +740,8 @@ static void test_torn_cleaned_file_removed_at_open(void **state)
     close(fd);
     for (int pass = 0; pass < 2; pass++) {
         st_log_open_info info;
-        log = open_log(f->dir, &cfg, pass == 0, &info);
-        assert_false(dir_has_suffix(f->dir, ".cleaned"));
+        log = log_fixture_open(f->dir, &cfg, pass == 0, &info);
+        assert_int_equal(log_fixture_count_files(f->dir, ".cleaned"), 0);
         assert_int_equal(info.swaps_completed, 0);
         readback *rb = read_all(log);
         assert_matches(m, rb); /* nothing lost, nothing cleaned */
@@ -808,7 +758,7 @@ static void test_interrupted_swap_completed_at_open(void **state)
     fixture *f = *state;
     st_log_config cfg = cfg_small();
     cfg.segment_bytes = 1 << 20; /* one group */
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     model *m = calloc(1, sizeof(*m));
     assert_non_null(m);
     st_log_config roll = cfg;
@@ -828,7 +778,7 @@ static void test_interrupted_swap_completed_at_open(void **state)
     assert_non_null(job);
     st_clean_job_run(job);
     assert_int_equal(st_log_close(log), ST_OK); /* the "crash": nothing installed */
-    assert_true(dir_has_suffix(f->dir, ".log.cleaned"));
+    assert_true(log_fixture_count_files(f->dir, ".log.cleaned") > 0);
     /* commit by hand, as st_segment_commit_swap would: .log first */
     const char *exts[] = {"log", "index", "timeindex"};
     for (int i = 0; i < 3; i++) {
@@ -842,9 +792,9 @@ static void test_interrupted_swap_completed_at_open(void **state)
     assert_int_equal(res.outcome, ST_CLEAN_DISCARDED); /* the log had closed */
 
     st_log_open_info info;
-    log = open_log(f->dir, &cfg, false, &info);
+    log = log_fixture_open(f->dir, &cfg, false, &info);
     assert_int_equal(info.swaps_completed, 1);
-    assert_false(dir_has_suffix(f->dir, ".swap"));
+    assert_int_equal(log_fixture_count_files(f->dir, ".swap"), 0);
     assert_int_equal(st_log_segment_count(log), 2); /* the cleaned group + the active */
     model_clean(m, active, active, -1);
     readback *rb = read_all(log);
@@ -864,7 +814,7 @@ static void test_concurrent_changes_discard(void **state)
         snprintf(dir, sizeof(dir), "%s/v%d", f->root, variant);
         assert_int_equal(mkdir(dir, 0755), 0);
         st_log_config cfg = cfg_small();
-        st_log *log = open_log(dir, &cfg, true, NULL);
+        st_log *log = log_fixture_open(dir, &cfg, true, NULL);
         model *m = calloc(1, sizeof(*m));
         assert_non_null(m);
         write_workload(log, m, ST_CODEC_GZIP, 4, 8);
@@ -907,8 +857,8 @@ static void test_concurrent_changes_discard(void **state)
         st_clean_result res;
         assert_int_equal(st_clean_job_finish(job, &res), ST_OK);
         assert_int_equal(res.outcome, ST_CLEAN_DISCARDED);
-        assert_false(dir_has_suffix(dir, ".cleaned"));
-        assert_false(dir_has_suffix(dir, ".swap"));
+        assert_int_equal(log_fixture_count_files(dir, ".cleaned"), 0);
+        assert_int_equal(log_fixture_count_files(dir, ".swap"), 0);
         if (log) {
             assert_int_equal(st_log_cleaner_checkpoint(log), st_log_start_offset(log));
             int k = 0;
@@ -938,7 +888,7 @@ static void test_full_map_cleans_a_prefix(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = cfg_small();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     model *m = calloc(1, sizeof(*m));
     assert_non_null(m);
     for (int round = 0; round < 3; round++)
@@ -981,7 +931,7 @@ static void test_producer_last_batch_kept_empty(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = cfg_small();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     model *m = calloc(1, sizeof(*m));
     assert_non_null(m);
     batch_opts idem = plain;
@@ -1026,7 +976,7 @@ static void test_producer_last_batch_kept_empty(void **state)
     snprintf(path, sizeof(path), "%s/recovery-point", f->dir);
     assert_int_equal(unlink(path), 0);
     st_log_open_info info;
-    log = open_log(f->dir, &cfg, false, &info);
+    log = log_fixture_open(f->dir, &cfg, false, &info);
     assert_int_equal(info.segments_scanned, 2);
     assert_int_equal(info.truncated_bytes, 0);
     bi = read_batches(log);
@@ -1047,7 +997,7 @@ static void test_markers_keyless_and_append_time(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = cfg_small();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     model *m = calloc(1, sizeof(*m));
     assert_non_null(m);
     spec s1[3] = {{"a", "1"}, {NULL, "keyless"}, {"b", "1"}};
@@ -1115,7 +1065,7 @@ static void test_segments_grouped(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = cfg_small();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     model *m = calloc(1, sizeof(*m));
     assert_non_null(m);
     for (int i = 0; i < 30; i++) {
@@ -1185,7 +1135,7 @@ static void test_service_thread(void **state)
 {
     fixture *f = *state;
     st_log_config cfg = cfg_small();
-    st_log *log = open_log(f->dir, &cfg, true, NULL);
+    st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
     model *m = calloc(1, sizeof(*m));
     assert_non_null(m);
     write_workload(log, m, ST_CODEC_SNAPPY, 4, 8);
@@ -1216,7 +1166,7 @@ static void test_service_thread(void **state)
     assert_int_equal(st_cleaner_start(loop, &o, each_log, &sc, &sc.cleaner), ST_OK);
     st_cleaner_poke(sc.cleaner);
     st_cleaner_stop(sc.cleaner);
-    assert_false(dir_has_suffix(f->dir, ".cleaned"));
+    assert_int_equal(log_fixture_count_files(f->dir, ".cleaned"), 0);
     rb = read_all(log);
     assert_true(rb->n >= 2);
     free(rb);
