@@ -312,6 +312,32 @@ static void assert_matches(const model *m, const readback *rb)
     }
 }
 
+/* The log read back must match the model; returns how many records it
+ * holds. */
+static int check_readback(st_log *log, const model *m)
+{
+    readback *rb = read_all(log);
+    assert_matches(m, rb);
+    int n = rb->n;
+    free(rb);
+    return n;
+}
+
+static model *new_model(void)
+{
+    model *m = calloc(1, sizeof(*m));
+    assert_non_null(m);
+    return m;
+}
+
+/* Cleans up to the log end; the clean must succeed with outcome want. */
+static void clean_expect(st_log *log, const st_clean_params *p, int64_t now, bool force,
+                         st_clean_outcome want, st_clean_result *res)
+{
+    assert_int_equal(st_log_clean(log, p, now, st_log_end_offset(log), force, res), ST_OK);
+    assert_int_equal(res->outcome, want);
+}
+
 /* Cleaned batches keep an original batch's exact offset range. */
 static void assert_batch_ranges(const model *m, const batch_info *bi)
 {
@@ -379,8 +405,7 @@ static void check_codec(fixture *f, int codec)
     snprintf(dir, sizeof(dir), "%s/c%d", f->root, codec);
     assert_int_equal(mkdir(dir, 0755), 0);
     st_log *log = log_fixture_open(dir, &cfg, true, NULL);
-    model *m = calloc(1, sizeof(*m));
-    assert_non_null(m);
+    model *m = new_model();
     write_workload(log, m, codec, 5, 12);
     /* the active segment: more overwrites that must survive untouched */
     spec act[2] = {{"k0", "active-0"}, {"k1", "active-1"}};
@@ -396,9 +421,7 @@ static void check_codec(fixture *f, int codec)
 
     st_clean_params p = params_default();
     st_clean_result res;
-    assert_int_equal(st_log_clean(log, &p, T0 + 10000, st_log_end_offset(log), false, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_DONE);
+    clean_expect(log, &p, T0 + 10000, false, ST_CLEAN_DONE, &res);
     assert_int_equal(res.end_offset, active_base);
     assert_int_equal(st_log_cleaner_checkpoint(log), active_base);
     assert_true(res.records_removed > 0);
@@ -428,9 +451,7 @@ static void check_codec(fixture *f, int codec)
     assert_memory_equal(before, after, before_len);
 
     /* a second clean right away has nothing dirty: not due */
-    assert_int_equal(st_log_clean(log, &p, T0 + 10001, st_log_end_offset(log), false, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_NOTHING);
+    clean_expect(log, &p, T0 + 10001, false, ST_CLEAN_NOTHING, &res);
 
     free(before);
     free(after);
@@ -453,8 +474,7 @@ static void test_tombstones_expire_after_horizon(void **state)
     fixture *f = *state;
     st_log_config cfg = cfg_small();
     st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
-    model *m = calloc(1, sizeof(*m));
-    assert_non_null(m);
+    model *m = new_model();
     append_kv(log, m, "a", "a1", T0);
     append_kv(log, m, "b", "b1", T0 + 1);
     int64_t tomb = append_kv(log, m, "a", NULL, T0 + 2);
@@ -467,14 +487,11 @@ static void test_tombstones_expire_after_horizon(void **state)
     p.delete_retention_ms = 60000;
     st_clean_result res;
     int64_t now = T0 + 100000;
-    assert_int_equal(st_log_clean(log, &p, now, st_log_end_offset(log), false, &res), ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_DONE);
+    clean_expect(log, &p, now, false, ST_CLEAN_DONE, &res);
     assert_int_equal(res.tombstones_removed, 0);
     assert_int_equal(res.delete_horizon, now + 60000);
     model_clean(m, active, active, -1);
-    readback *rb = read_all(log);
-    assert_matches(m, rb);
-    free(rb);
+    check_readback(log, m);
     /* the tombstone's batch carries the horizon; its record keeps its time */
     batch_info *bi = read_batches(log);
     bool seen = false;
@@ -494,29 +511,20 @@ static void test_tombstones_expire_after_horizon(void **state)
     st_cleaner_assess(log, &p, now + 59999, st_log_end_offset(log), &a);
     assert_false(a.due);
     assert_false(a.horizon_due);
-    assert_int_equal(st_log_clean(log, &p, now + 59999, st_log_end_offset(log), true, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_DONE);
+    clean_expect(log, &p, now + 59999, true, ST_CLEAN_DONE, &res);
     assert_int_equal(res.tombstones_removed, 0);
-    rb = read_all(log);
-    assert_matches(m, rb);
-    free(rb);
+    check_readback(log, m);
 
     /* past the horizon the log is due with no dirty data; the clean drops them */
     st_cleaner_assess(log, &p, now + 60000, st_log_end_offset(log), &a);
     assert_true(a.due);
     assert_true(a.horizon_due);
     assert_int_equal(a.dirty_bytes, 0);
-    assert_int_equal(st_log_clean(log, &p, now + 60000, st_log_end_offset(log), false, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_DONE);
+    clean_expect(log, &p, now + 60000, false, ST_CLEAN_DONE, &res);
     assert_int_equal(res.tombstones_removed, 2);
     assert_int_equal(st_log_cleaner_delete_horizon(log), -1);
     model_clean(m, active, active, active);
-    rb = read_all(log);
-    assert_matches(m, rb);
-    assert_int_equal(rb->n, 2); /* b1, d1 */
-    free(rb);
+    assert_int_equal(check_readback(log, m), 2); /* b1, d1 */
     free(m);
     assert_int_equal(st_log_close(log), ST_OK);
 }
@@ -526,8 +534,7 @@ static void test_min_compaction_lag(void **state)
     fixture *f = *state;
     st_log_config cfg = cfg_small();
     st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
-    model *m = calloc(1, sizeof(*m));
-    assert_non_null(m);
+    model *m = new_model();
     /* segment 1: old records (T0); segment 2: newer (T0 + 1000000 + ...) */
     append_kv(log, m, "a", "a1", T0);
     append_kv(log, m, "a", "a2", T0 + 1);
@@ -541,33 +548,21 @@ static void test_min_compaction_lag(void **state)
     p.min_compaction_lag_ms = 500000;
     st_clean_result res;
     /* nothing is old enough */
-    assert_int_equal(st_log_clean(log, &p, T0 + 400000, st_log_end_offset(log), true, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_NOTHING);
+    clean_expect(log, &p, T0 + 400000, true, ST_CLEAN_NOTHING, &res);
     /* only the first segment is old enough: a4 in the second does not count */
     st_clean_assessment a;
     st_cleaner_assess(log, &p, T0 + 600000, st_log_end_offset(log), &a);
     assert_int_equal(a.first_uncleanable_offset, second);
     assert_int_equal(a.cleanable_segments, 1);
-    assert_int_equal(st_log_clean(log, &p, T0 + 600000, st_log_end_offset(log), true, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_DONE);
+    clean_expect(log, &p, T0 + 600000, true, ST_CLEAN_DONE, &res);
     assert_int_equal(res.end_offset, second);
     model_clean(m, second, second, -1);
-    readback *rb = read_all(log);
-    assert_matches(m, rb); /* a2, a3, a4, z */
-    assert_int_equal(rb->n, 4);
-    free(rb);
+    assert_int_equal(check_readback(log, m), 4); /* a2, a3, a4, z */
     /* later both are old enough */
-    assert_int_equal(st_log_clean(log, &p, T0 + 1600000, st_log_end_offset(log), true, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_DONE);
+    clean_expect(log, &p, T0 + 1600000, true, ST_CLEAN_DONE, &res);
     assert_int_equal(res.end_offset, active);
     model_clean(m, active, active, -1);
-    rb = read_all(log);
-    assert_matches(m, rb); /* a4, z */
-    assert_int_equal(rb->n, 2);
-    free(rb);
+    assert_int_equal(check_readback(log, m), 2); /* a4, z */
     free(m);
     assert_int_equal(st_log_close(log), ST_OK);
 }
@@ -577,8 +572,7 @@ static void test_dirty_ratio_and_max_lag(void **state)
     fixture *f = *state;
     st_log_config cfg = cfg_small();
     st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
-    model *m = calloc(1, sizeof(*m));
-    assert_non_null(m);
+    model *m = new_model();
     for (int i = 0; i < 20; i++) {
         char k[16], v[16];
         snprintf(k, sizeof(k), "key%d", i);
@@ -594,9 +588,7 @@ static void test_dirty_ratio_and_max_lag(void **state)
     assert_true(a.due);
     assert_true(a.dirty_ratio > 0.99);
     st_clean_result res;
-    assert_int_equal(st_log_clean(log, &p, T0 + 2000000, st_log_end_offset(log), false, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_DONE);
+    clean_expect(log, &p, T0 + 2000000, false, ST_CLEAN_DONE, &res);
     /* a little more dirty data: the ratio stays below 0.5 */
     spec s2 = {"key1", "newer"};
     append_rolling(log, m, &s2, 1, T0 + 10, &plain); /* rolls: key0=new now inactive */
@@ -604,9 +596,7 @@ static void test_dirty_ratio_and_max_lag(void **state)
     assert_true(a.dirty_bytes > 0);
     assert_true(a.dirty_ratio < 0.5);
     assert_false(a.due);
-    assert_int_equal(st_log_clean(log, &p, T0 + 2000000, st_log_end_offset(log), false, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_NOTHING);
+    clean_expect(log, &p, T0 + 2000000, false, ST_CLEAN_NOTHING, &res);
     /* max.compaction.lag.ms: the dirty segment's first batch is older */
     p.max_compaction_lag_ms = 1000;
     st_cleaner_assess(log, &p, T0 + 2000000, st_log_end_offset(log), &a);
@@ -616,14 +606,10 @@ static void test_dirty_ratio_and_max_lag(void **state)
     st_cleaner_assess(log, &p, T0 + 2000000, st_log_end_offset(log), &a);
     assert_false(a.forced_by_max_lag);
     p.max_compaction_lag_ms = 1000;
-    assert_int_equal(st_log_clean(log, &p, T0 + 2000000, st_log_end_offset(log), false, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_DONE);
+    clean_expect(log, &p, T0 + 2000000, false, ST_CLEAN_DONE, &res);
     int64_t active = st_log_active_segment_base(log);
     model_clean(m, active, active, -1);
-    readback *rb = read_all(log);
-    assert_matches(m, rb);
-    free(rb);
+    check_readback(log, m);
     free(m);
     assert_int_equal(st_log_close(log), ST_OK);
 }
@@ -633,8 +619,7 @@ static void test_range_held_across_swap(void **state)
     fixture *f = *state;
     st_log_config cfg = cfg_small();
     st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
-    model *m = calloc(1, sizeof(*m));
-    assert_non_null(m);
+    model *m = new_model();
     for (int i = 0; i < 10; i++)
         append_kv(log, m, "same", i % 2 ? "odd" : "even", T0 + i);
     spec s = {"x", "x"};
@@ -648,9 +633,7 @@ static void test_range_held_across_swap(void **state)
 
     st_clean_params p = params_default();
     st_clean_result res;
-    assert_int_equal(st_log_clean(log, &p, T0 + 5000, st_log_end_offset(log), true, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_DONE);
+    clean_expect(log, &p, T0 + 5000, true, ST_CLEAN_DONE, &res);
     /* the held range still reads the replaced bytes */
     uint8_t *again = malloc((size_t)r.length);
     assert_non_null(again);
@@ -676,16 +659,13 @@ static void test_reopen_after_clean(void **state)
     fixture *f = *state;
     st_log_config cfg = cfg_small();
     st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
-    model *m = calloc(1, sizeof(*m));
-    assert_non_null(m);
+    model *m = new_model();
     write_workload(log, m, ST_CODEC_LZ4, 4, 10);
     spec s = {"k1", "last"};
     append_rolling(log, m, &s, 1, T0 + 50000, &plain);
     st_clean_params p = params_default();
     st_clean_result res;
-    assert_int_equal(st_log_clean(log, &p, T0 + 90000, st_log_end_offset(log), true, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_DONE);
+    clean_expect(log, &p, T0 + 90000, true, ST_CLEAN_DONE, &res);
     int64_t active = st_log_active_segment_base(log);
     model_clean(m, active, active, -1);
     int32_t segs = st_log_segment_count(log);
@@ -704,9 +684,7 @@ static void test_reopen_after_clean(void **state)
             assert_true(info.segments_scanned > 0);
         else
             assert_int_equal(info.indexes_rebuilt, 0);
-        readback *rb = read_all(log);
-        assert_matches(m, rb);
-        free(rb);
+        check_readback(log, m);
         /* offsets inside cleaned-away ranges read as the next batch */
         st_log_range r;
         assert_int_equal(st_log_read(log, 0, INT64_MAX, 1 << 20, true, &r), ST_OK);
@@ -721,8 +699,7 @@ static void test_torn_cleaned_file_removed_at_open(void **state)
     fixture *f = *state;
     st_log_config cfg = cfg_small();
     st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
-    model *m = calloc(1, sizeof(*m));
-    assert_non_null(m);
+    model *m = new_model();
     write_workload(log, m, ST_CODEC_NONE, 3, 6);
     spec s = {"k1", "last"};
     append_rolling(log, m, &s, 1, T0 + 50000, &plain);
@@ -743,9 +720,7 @@ static void test_torn_cleaned_file_removed_at_open(void **state)
         log = log_fixture_open(f->dir, &cfg, pass == 0, &info);
         assert_int_equal(log_fixture_count_files(f->dir, ".cleaned"), 0);
         assert_int_equal(info.swaps_completed, 0);
-        readback *rb = read_all(log);
-        assert_matches(m, rb); /* nothing lost, nothing cleaned */
-        free(rb);
+        check_readback(log, m); /* nothing lost, nothing cleaned */
         assert_int_equal(st_log_close(log), ST_OK);
     }
     free(m);
@@ -759,8 +734,7 @@ static void test_interrupted_swap_completed_at_open(void **state)
     st_log_config cfg = cfg_small();
     cfg.segment_bytes = 1 << 20; /* one group */
     st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
-    model *m = calloc(1, sizeof(*m));
-    assert_non_null(m);
+    model *m = new_model();
     st_log_config roll = cfg;
     roll.segment_bytes = 4096;
     assert_int_equal(st_log_set_config(log, &roll), ST_OK);
@@ -797,9 +771,7 @@ static void test_interrupted_swap_completed_at_open(void **state)
     assert_int_equal(log_fixture_count_files(f->dir, ".swap"), 0);
     assert_int_equal(st_log_segment_count(log), 2); /* the cleaned group + the active */
     model_clean(m, active, active, -1);
-    readback *rb = read_all(log);
-    assert_matches(m, rb);
-    free(rb);
+    check_readback(log, m);
     assert_int_equal(st_log_close(log), ST_OK);
     free(m);
 }
@@ -815,8 +787,7 @@ static void test_concurrent_changes_discard(void **state)
         assert_int_equal(mkdir(dir, 0755), 0);
         st_log_config cfg = cfg_small();
         st_log *log = log_fixture_open(dir, &cfg, true, NULL);
-        model *m = calloc(1, sizeof(*m));
-        assert_non_null(m);
+        model *m = new_model();
         write_workload(log, m, ST_CODEC_GZIP, 4, 8);
         spec s = {"k1", "last"};
         append_rolling(log, m, &s, 1, T0 + 50000, &plain);
@@ -866,18 +837,12 @@ static void test_concurrent_changes_discard(void **state)
                 if (m->r[i].offset >= start)
                     m->r[k++] = m->r[i];
             m->n = k;
-            readback *rb = read_all(log);
-            assert_matches(m, rb); /* as it was, minus what was deleted */
-            free(rb);
+            check_readback(log, m); /* as it was, minus what was deleted */
             /* the next clean works */
-            assert_int_equal(st_log_clean(log, &p, T0 + 90000, st_log_end_offset(log), true, &res),
-                             ST_OK);
-            assert_int_equal(res.outcome, ST_CLEAN_DONE);
+            clean_expect(log, &p, T0 + 90000, true, ST_CLEAN_DONE, &res);
             int64_t active = st_log_active_segment_base(log);
             model_clean(m, active, active, -1);
-            rb = read_all(log);
-            assert_matches(m, rb);
-            free(rb);
+            check_readback(log, m);
             assert_int_equal(st_log_close(log), ST_OK);
         }
         free(m);
@@ -889,8 +854,7 @@ static void test_full_map_cleans_a_prefix(void **state)
     fixture *f = *state;
     st_log_config cfg = cfg_small();
     st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
-    model *m = calloc(1, sizeof(*m));
-    assert_non_null(m);
+    model *m = new_model();
     for (int round = 0; round < 3; round++)
         for (int k = 0; k < 30; k++) {
             char key[16], v[16];
@@ -906,14 +870,10 @@ static void test_full_map_cleans_a_prefix(void **state)
     int passes = 0;
     st_clean_result res;
     do {
-        assert_int_equal(st_log_clean(log, &p, T0 + 5000, st_log_end_offset(log), true, &res),
-                         ST_OK);
-        assert_int_equal(res.outcome, ST_CLEAN_DONE);
+        clean_expect(log, &p, T0 + 5000, true, ST_CLEAN_DONE, &res);
         assert_true(res.map_keys <= 12);
         model_clean(m, res.end_offset, active, -1);
-        readback *rb = read_all(log);
-        assert_matches(m, rb);
-        free(rb);
+        check_readback(log, m);
         passes++;
         assert_true(passes < 40);
     } while (res.map_full);
@@ -932,8 +892,7 @@ static void test_producer_last_batch_kept_empty(void **state)
     fixture *f = *state;
     st_log_config cfg = cfg_small();
     st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
-    model *m = calloc(1, sizeof(*m));
-    assert_non_null(m);
+    model *m = new_model();
     batch_opts idem = plain;
     idem.producer_id = 7;
     idem.producer_epoch = 2;
@@ -949,9 +908,7 @@ static void test_producer_last_batch_kept_empty(void **state)
     append_rolling(log, m, &z, 1, T0, &plain);
     st_clean_params p = params_default();
     st_clean_result res;
-    assert_int_equal(st_log_clean(log, &p, T0 + 5000000, st_log_end_offset(log), true, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_DONE);
+    clean_expect(log, &p, T0 + 5000000, true, ST_CLEAN_DONE, &res);
     assert_int_equal(res.empty_batches_kept, 1);
     batch_info *bi = read_batches(log);
     assert_int_equal(bi->n, 3);
@@ -967,9 +924,7 @@ static void test_producer_last_batch_kept_empty(void **state)
     free(bi);
     int64_t active = st_log_active_segment_base(log);
     model_clean(m, active, active, -1);
-    readback *rb = read_all(log);
-    assert_matches(m, rb);
-    free(rb);
+    check_readback(log, m);
     /* an unclean reopen re-validates every cleaned batch (no recovery point) */
     assert_int_equal(st_log_close(log), ST_OK);
     char path[256];
@@ -983,9 +938,7 @@ static void test_producer_last_batch_kept_empty(void **state)
     assert_int_equal(bi->n, 3);
     assert_int_equal(bi->h[0].record_count, 0);
     free(bi);
-    rb = read_all(log);
-    assert_matches(m, rb);
-    free(rb);
+    check_readback(log, m);
     free(m);
     assert_int_equal(st_log_close(log), ST_OK);
 }
@@ -998,8 +951,7 @@ static void test_markers_keyless_and_append_time(void **state)
     fixture *f = *state;
     st_log_config cfg = cfg_small();
     st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
-    model *m = calloc(1, sizeof(*m));
-    assert_non_null(m);
+    model *m = new_model();
     spec s1[3] = {{"a", "1"}, {NULL, "keyless"}, {"b", "1"}};
     append_specs(log, m, s1, 3, T0, &plain);
     st_batch_params mp = st_batch_params_default();
@@ -1024,16 +976,11 @@ static void test_markers_keyless_and_append_time(void **state)
     append_rolling(log, m, &z, 1, T0, &plain);
     st_clean_params p = params_default();
     st_clean_result res;
-    assert_int_equal(st_log_clean(log, &p, T0 + 5000000, st_log_end_offset(log), true, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_DONE);
+    clean_expect(log, &p, T0 + 5000000, true, ST_CLEAN_DONE, &res);
     assert_int_equal(res.keyless_removed, 1);
     int64_t active = st_log_active_segment_base(log);
     model_clean(m, active, active, -1);
-    readback *rb = read_all(log);
-    assert_matches(m, rb); /* b=1, a=2, c=2, z */
-    assert_int_equal(rb->n, 4);
-    free(rb);
+    assert_int_equal(check_readback(log, m), 4); /* b=1, a=2, c=2, z */
     batch_info *bi = read_batches(log);
     assert_batch_ranges(m, bi);
     bool saw_marker = false, saw_lat = false;
@@ -1066,8 +1013,7 @@ static void test_segments_grouped(void **state)
     fixture *f = *state;
     st_log_config cfg = cfg_small();
     st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
-    model *m = calloc(1, sizeof(*m));
-    assert_non_null(m);
+    model *m = new_model();
     for (int i = 0; i < 30; i++) {
         spec s = {"one-key", i % 2 ? "odd" : "even"};
         append_rolling(log, m, &s, 1, T0 + 10 * i, &plain);
@@ -1075,9 +1021,7 @@ static void test_segments_grouped(void **state)
     assert_int_equal(st_log_segment_count(log), 30);
     st_clean_params p = params_default();
     st_clean_result res;
-    assert_int_equal(st_log_clean(log, &p, T0 + 5000000, st_log_end_offset(log), true, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_DONE);
+    clean_expect(log, &p, T0 + 5000000, true, ST_CLEAN_DONE, &res);
     assert_int_equal(res.segments_read, 29);
     assert_true(res.segments_written < 5);
     assert_int_equal(st_log_segment_count(log), res.segments_written + 1);
@@ -1089,21 +1033,14 @@ static void test_segments_grouped(void **state)
     assert_int_equal((int64_t)st.st_mtim.tv_sec, (T0 + 1000000 + 280) / 1000);
     int64_t active = st_log_active_segment_base(log);
     model_clean(m, active, active, -1);
-    readback *rb = read_all(log);
-    assert_matches(m, rb);
-    assert_int_equal(rb->n, 2);
-    free(rb);
+    assert_int_equal(check_readback(log, m), 2);
     /* and again: the clean section is cleaned once more, still correct */
     spec s = {"one-key", "final"};
     append_rolling(log, m, &s, 1, T0 + 400, &plain);
-    assert_int_equal(st_log_clean(log, &p, T0 + 5000000, st_log_end_offset(log), true, &res),
-                     ST_OK);
-    assert_int_equal(res.outcome, ST_CLEAN_DONE);
+    clean_expect(log, &p, T0 + 5000000, true, ST_CLEAN_DONE, &res);
     active = st_log_active_segment_base(log);
     model_clean(m, active, active, -1);
-    rb = read_all(log);
-    assert_matches(m, rb);
-    free(rb);
+    check_readback(log, m);
     free(m);
     assert_int_equal(st_log_close(log), ST_OK);
 }
@@ -1136,8 +1073,7 @@ static void test_service_thread(void **state)
     fixture *f = *state;
     st_log_config cfg = cfg_small();
     st_log *log = log_fixture_open(f->dir, &cfg, true, NULL);
-    model *m = calloc(1, sizeof(*m));
-    assert_non_null(m);
+    model *m = new_model();
     write_workload(log, m, ST_CODEC_SNAPPY, 4, 8);
     spec s = {"k1", "last"};
     append_rolling(log, m, &s, 1, T0 + 50000, &plain);
@@ -1157,9 +1093,7 @@ static void test_service_thread(void **state)
     assert_int_equal(st_cleaner_last_result(sc.cleaner)->outcome, ST_CLEAN_DONE);
     st_cleaner_stop(sc.cleaner);
     model_clean(m, active, active, -1);
-    readback *rb = read_all(log);
-    assert_matches(m, rb);
-    free(rb);
+    check_readback(log, m);
     /* stopping with a job just handed over: cancelled or finished, never torn */
     spec s2 = {"k2", "more"};
     append_rolling(log, m, &s2, 1, T0 + 60000, &plain);
@@ -1167,7 +1101,7 @@ static void test_service_thread(void **state)
     st_cleaner_poke(sc.cleaner);
     st_cleaner_stop(sc.cleaner);
     assert_int_equal(log_fixture_count_files(f->dir, ".cleaned"), 0);
-    rb = read_all(log);
+    readback *rb = read_all(log);
     assert_true(rb->n >= 2);
     free(rb);
     ev_loop_destroy(loop);
