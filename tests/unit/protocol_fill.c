@@ -65,7 +65,7 @@ static void fill_value(filler *f, const kp_field *fd, void *p, int depth)
     }
 }
 
-static size_t item_size(const kp_field *fd)
+size_t protocol_item_size(const kp_field *fd)
 {
     switch (fd->type) {
     case KP_STRUCT: return fd->sub->size;
@@ -89,11 +89,11 @@ static void fill_array(filler *f, const kp_field *fd, void *obj, int depth)
         return;
     }
     int32_t n = depth >= MAX_DEPTH ? 0 : (int32_t)(fill_next(f->rng) % MAX_ITEMS);
-    uint8_t *p = n ? st_arena_calloc(f->arena, (size_t)n, item_size(fd)) : NULL;
+    uint8_t *p = n ? st_arena_calloc(f->arena, (size_t)n, protocol_item_size(fd)) : NULL;
     for (int32_t i = 0; i < n; i++) {
         if (fd->type == KP_STRUCT)
-            kp_init(fd->sub, p + (size_t)i * item_size(fd));
-        fill_value(f, fd, p + (size_t)i * item_size(fd), depth);
+            kp_init(fd->sub, p + (size_t)i * protocol_item_size(fd));
+        fill_value(f, fd, p + (size_t)i * protocol_item_size(fd), depth);
     }
     *count = n;
     *items = p;
@@ -139,7 +139,7 @@ static bool values_equal(const kp_field *fd, const void *a, const void *b, const
     case KP_BYTES:
     case KP_RECORDS: return st_slice_eq(*(const st_slice *)a, *(const st_slice *)b);
     case KP_BOOL: return *(const bool *)a == *(const bool *)b;
-    default: return memcmp(a, b, item_size(fd)) == 0;
+    default: return memcmp(a, b, protocol_item_size(fd)) == 0;
     }
 }
 
@@ -153,9 +153,9 @@ static bool field_equal(const kp_field *fd, const void *a, const void *b, const 
         if (na != nb)
             return false;
         const uint8_t *ia = *(uint8_t *const *)pa, *ib = *(uint8_t *const *)pb;
+        size_t size = protocol_item_size(fd);
         for (int32_t i = 0; i < na; i++)
-            if (!values_equal(fd, ia + (size_t)i * item_size(fd), ib + (size_t)i * item_size(fd),
-                              where))
+            if (!values_equal(fd, ia + (size_t)i * size, ib + (size_t)i * size, where))
                 return false;
         return true;
     }

@@ -22,4 +22,8 @@ void fill_message(const kp_message *m, void *obj, int16_t version, fill_rng *rng
  * *where names the first differing field. */
 bool messages_equal(const kp_struct *s, const void *a, const void *b, const char **where);
 
+/* The bytes one element of an array field of fd's type takes in a decoded
+ * message. */
+size_t protocol_item_size(const kp_field *fd);
+
 #endif

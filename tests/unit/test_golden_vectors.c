@@ -15,6 +15,7 @@
 
 #include "common/protocol/frame.h"
 #include "common/record_batch.h"
+#include "tests/unit/protocol_fill.h"
 #include "tests/unit/testdata.h"
 
 #define GOLDEN_DIR "tests/golden"
@@ -327,20 +328,6 @@ static int check_value(golden_frame *g, const kp_field *f, const void *p, const 
     }
 }
 
-static size_t element_size(const kp_field *f)
-{
-    switch (f->type) {
-    case KP_STRUCT: return f->sub->size;
-    case KP_BOOL: return sizeof(bool);
-    case KP_INT8: return 1;
-    case KP_INT16: case KP_UINT16: return 2;
-    case KP_INT32: case KP_UINT32: return 4;
-    case KP_INT64: case KP_FLOAT64: return 8;
-    case KP_UUID: return sizeof(st_uuid);
-    default: return sizeof(st_slice);
-    }
-}
-
 static int check_struct_path(golden_frame *g, const kp_struct *s, const void *obj,
                              const char *path, const char *expected)
 {
@@ -361,7 +348,7 @@ static int check_struct_path(golden_frame *g, const kp_struct *s, const void *ob
         if (index >= count)
             return 0;
         const uint8_t *items = *(uint8_t *const *)p;
-        return check_value(g, f, items + (size_t)index * element_size(f), rest, expected);
+        return check_value(g, f, items + (size_t)index * protocol_item_size(f), rest, expected);
     }
     if (f->is_pointer) {
         const void *sub = *(void *const *)p;
