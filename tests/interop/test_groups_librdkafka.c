@@ -51,45 +51,16 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "lib/rdkafka_test.h"
+
 #define NPART 6
 #define NREC 3000            /* records produced per scenario */
 #define PRODUCE_GAP_US 2500  /* pacing: NREC records take ~7.5 s */
 #define SESSION_MS 6000
 #define STATIC_SESSION_MS 10000
 
-static int failures;
 static const char *bootstrap;
 static double t_origin;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void ok(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("ok - ");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    fflush(stdout);
-}
-
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("FAIL - ");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    fflush(stdout);
-    failures++;
-}
 
 static void note(const char *fmt, ...)
 {
@@ -111,15 +82,6 @@ static void trace(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\n");
     va_end(ap);
-}
-
-static void set(rd_kafka_conf_t *c, const char *k, const char *v)
-{
-    char err[512];
-    if (rd_kafka_conf_set(c, k, v, err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-        fprintf(stderr, "config %s=%s: %s\n", k, v, err);
-        exit(2);
-    }
 }
 
 static int debug_logs; /* GROUPS_DEBUG=cgrp,assignor,... in the environment */

@@ -11,8 +11,8 @@ source lib/broker.sh
 t_init groups-librdkafka
 
 bin=$T_TMP/test_groups_librdkafka
-if ! gcc -std=gnu11 -O2 -Wall -Wextra -pthread -o "$bin" test_groups_librdkafka.c -lrdkafka \
-    2>"$T_TMP/cc.err"; then
+if ! gcc -std=gnu11 -O2 -Wall -Wextra -pthread -o "$bin" test_groups_librdkafka.c \
+    lib/rdkafka_test.c -lrdkafka 2>"$T_TMP/cc.err"; then
     t_fail "test_groups_librdkafka.c compiles against librdkafka (make deps installs librdkafka-dev)" \
         "$(head -20 "$T_TMP/cc.err")"
     t_summary

@@ -23,49 +23,11 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "lib/rdkafka_test.h"
+
 #define NPART 6
 
-static int failures;
 static const char *bootstrap;
-
-static void ok(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("ok - ");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    fflush(stdout);
-}
-
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("FAIL - ");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    fflush(stdout);
-    failures++;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void set(rd_kafka_conf_t *c, const char *k, const char *v)
-{
-    char err[512];
-    if (rd_kafka_conf_set(c, k, v, err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-        fprintf(stderr, "config %s=%s: %s\n", k, v, err);
-        exit(2);
-    }
-}
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {

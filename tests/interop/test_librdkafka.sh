@@ -9,7 +9,8 @@ source lib/broker.sh
 t_init librdkafka
 
 bin=$T_TMP/test_librdkafka
-if ! gcc -std=gnu11 -O2 -Wall -Wextra -o "$bin" test_librdkafka.c -lrdkafka 2>"$T_TMP/cc.err"; then
+if ! gcc -std=gnu11 -O2 -Wall -Wextra -o "$bin" test_librdkafka.c lib/rdkafka_test.c \
+    -lrdkafka 2>"$T_TMP/cc.err"; then
     t_fail "test_librdkafka.c compiles against librdkafka (make deps installs librdkafka-dev)" \
         "$(head -20 "$T_TMP/cc.err")"
     t_summary
