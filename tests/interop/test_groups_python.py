@@ -78,6 +78,25 @@ def consumer(group, **extra):
     return Consumer(conf)
 
 
+def take(c, m, seen, first, cerr):
+    """Counts a polled record in seen and first and commits it (synchronously);
+    errors other than partition EOF go to cerr. False when m is no record."""
+    if m is None:
+        return False
+    if m.error():
+        if m.error().code() != KafkaError._PARTITION_EOF:
+            cerr.append(str(m.error()))
+        return False
+    k = m.key().decode()
+    seen[k] = seen.get(k, 0) + 1
+    first.setdefault(m.partition(), m.offset())
+    try:
+        c.commit(message=m, asynchronous=False)
+    except Exception as e:  # noqa: BLE001
+        cerr.append(str(e))
+    return True
+
+
 def consume(group, count, timeout=60, on_running=None):
     """Consumes and commits (synchronously, per record) exactly `count` records
     (or until timeout), then closes. on_running() is called once after the
@@ -89,21 +108,9 @@ def consume(group, count, timeout=60, on_running=None):
     deadline = time.time() + timeout
     ran = False
     while time.time() < deadline and n < count:
-        m = c.poll(0.2)
-        if m is None:
+        if not take(c, c.poll(0.2), seen, first, cerr):
             continue
-        if m.error():
-            if m.error().code() != KafkaError._PARTITION_EOF:
-                cerr.append(str(m.error()))
-            continue
-        k = m.key().decode()
-        seen[k] = seen.get(k, 0) + 1
-        first.setdefault(m.partition(), m.offset())
         n += 1
-        try:
-            c.commit(message=m, asynchronous=False)
-        except Exception as e:  # noqa: BLE001
-            cerr.append(str(e))
         if on_running and not ran:
             on_running()
             ran = True
@@ -124,21 +131,8 @@ def consume_rest(group, want, timeout=60, settle=2.0):
             settle_until = time.time() + settle
         if settle_until is not None and time.time() > settle_until:
             break
-        m = c.poll(0.2)
-        if m is None:
-            continue
-        if m.error():
-            if m.error().code() != KafkaError._PARTITION_EOF:
-                cerr.append(str(m.error()))
-            continue
-        k = m.key().decode()
-        seen[k] = seen.get(k, 0) + 1
-        first.setdefault(m.partition(), m.offset())
-        n += 1
-        try:
-            c.commit(message=m, asynchronous=False)
-        except Exception as e:  # noqa: BLE001
-            cerr.append(str(e))
+        if take(c, c.poll(0.2), seen, first, cerr):
+            n += 1
     c.close()
     return seen, first, cerr
 
