@@ -40,21 +40,13 @@ static topic *find_topic(const fetch_attempt *fa, const kp_fetch_request_fetch_t
                                          : topic_registry_find(reg, ft->topic);
 }
 
-static int16_t epoch_error(const partition *p, int32_t current_leader_epoch)
-{
-    if (current_leader_epoch < 0 || current_leader_epoch == p->leader_epoch)
-        return KAFKA_NONE;
-    return current_leader_epoch > p->leader_epoch ? KAFKA_UNKNOWN_LEADER_EPOCH
-                                                  : KAFKA_FENCED_LEADER_EPOCH;
-}
-
 static void read_partition(fetch_attempt *fa, partition *p, const kp_fetch_request_fetch_partition *in,
                            kp_fetch_response_partition_data *out, bool read_committed)
 {
     out->high_watermark = partition_high_watermark(p);
     out->last_stable_offset = partition_last_stable_offset(p);
     out->log_start_offset = st_log_start_offset(p->log);
-    if ((out->error_code = epoch_error(p, in->current_leader_epoch)))
+    if ((out->error_code = partition_epoch_error(p, in->current_leader_epoch)))
         return;
     int64_t max_offset = read_committed ? out->last_stable_offset : out->high_watermark;
     int32_t limit = in->partition_max_bytes < fa->budget ? in->partition_max_bytes : fa->budget;
