@@ -32,13 +32,15 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 COMMON_ASAN_OBJ := $(COMMON_SRC:%.c=$(BUILD)/asan/%.o)
 BROKER_OBJ := $(BROKER_SRC:%.c=$(BUILD)/obj/%.o)
 BROKER_ASAN_OBJ := $(BROKER_SRC:%.c=$(BUILD)/asan/%.o)
-BINARIES := $(BUILD)/strait-broker
+TOOLS_SRC := $(wildcard tools/*.c)
+TOOLS_OBJ := $(TOOLS_SRC:%.c=$(BUILD)/obj/%.o)
+BINARIES := $(BUILD)/strait-broker $(if $(TOOLS_SRC),$(BUILD)/strait)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
 UNIT_HELPER_OBJ := $(UNIT_HELPERS:%.c=$(BUILD)/asan/%.o)
 
-.PHONY: all deps test unit unit-build asan ubsan protocol protocol-check fuzz fuzz-run clean run bench
+.PHONY: all deps test unit unit-build asan ubsan protocol protocol-check fuzz fuzz-run clean run bench examples
 
-all: $(BINARIES) unit-build
+all: $(BINARIES) unit-build examples
 
 # Install whatever of DEBIAN_PACKAGES is missing (as root, or through sudo).
 deps:
@@ -70,6 +72,10 @@ $(BUILD)/asan/libstrait-broker.a: $(BROKER_ASAN_OBJ)
 $(BUILD)/strait-broker: $(BUILD)/obj/broker/main.o $(BUILD)/libstrait-broker.a $(BUILD)/libstrait.a
 	$(CC) -o $@ $^ $(LIBS)
 
+# The `strait` command-line tools (tools/*.c) on the client library.
+$(BUILD)/strait: $(TOOLS_OBJ) $(BUILD)/libstrait.a
+	$(CC) -o $@ $^ $(LIBS)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
@@ -83,6 +89,15 @@ $(BUILD)/asan/tests/%: $(BUILD)/asan/tests/unit/%.o $(UNIT_HELPER_OBJ) $(BUILD)/
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
 unit-build: $(UNIT_BIN)
+
+# Example client programs (examples/*.c), linked with the client library.
+EXAMPLE_BIN := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+
+examples: $(EXAMPLE_BIN)
+
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libstrait.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libstrait.a $(LIBS)
 
 # Unit tests (ASan+UBSan), then the interop and system suites.
 test: deps

@@ -1,0 +1,240 @@
+/* client_accumulator.c — record batches per partition and the memory
+ * account (see client_accumulator.h). */
+#include "common/client_accumulator.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define META_OVERHEAD sizeof(kc_rec_meta)
+#define BATCH_OVERHEAD (sizeof(kc_batch) + ST_BATCH_HEADER_SIZE)
+/* A record's deltas take at most 10 (timestamp) + 5 (offset) bytes. */
+#define DELTA_SLACK 15
+
+void kc_accum_init(kc_accum *a, int32_t batch_size, int64_t linger_ms, size_t memory_limit)
+{
+    memset(a, 0, sizeof(*a));
+    a->batch_size = batch_size;
+    a->linger_ms = linger_ms;
+    a->memory_limit = memory_limit;
+}
+
+void kc_partq_init(kc_partq *pq, const char *topic, int32_t partition)
+{
+    memset(pq, 0, sizeof(*pq));
+    pq->topic = topic;
+    pq->partition = partition;
+}
+
+static size_t slice_size(st_slice s)
+{
+    return s.len < 0 ? st_varint_size(-1) : st_varint_size(s.len) + (size_t)s.len;
+}
+
+size_t kc_record_encoded_size(int64_t timestamp_delta, int32_t offset_delta, const kc_append *rec)
+{
+    size_t body = 1 + st_varlong_size(timestamp_delta) + st_varint_size(offset_delta) +
+                  slice_size(rec->key) + slice_size(rec->value) +
+                  st_varint_size((int32_t)rec->header_count);
+    for (size_t i = 0; i < rec->header_count; i++)
+        body += slice_size(rec->headers[i].key) + slice_size(rec->headers[i].value);
+    return st_varint_size((int32_t)body) + body;
+}
+
+size_t kc_record_charge(const kc_append *rec)
+{
+    return kc_record_encoded_size(0, 0, rec) + DELTA_SLACK + META_OVERHEAD + BATCH_OVERHEAD;
+}
+
+static kc_batch *batch_new(kc_partq *pq, int64_t now_ms, int64_t timestamp)
+{
+    kc_batch *b = calloc(1, sizeof(*b));
+    if (!b)
+        return NULL;
+    st_batch_builder_init(&b->builder);
+    st_buf_init(&b->wire);
+    b->pq = pq;
+    b->order = pq ? pq->next_order++ : 0;
+    b->created_ms = now_ms;
+    b->base_timestamp = timestamp;
+    b->base_sequence = -1;
+    b->producer_id = -1;
+    b->producer_epoch = -1;
+    b->base_offset = -1;
+    b->log_append_time = -1;
+    b->topic = pq ? pq->topic : NULL;
+    b->partition = pq ? pq->partition : -1;
+    return b;
+}
+
+static bool grow_meta(kc_batch *b)
+{
+    if (b->count < b->meta_cap)
+        return true;
+    int32_t cap = b->meta_cap ? b->meta_cap * 2 : 16;
+    kc_rec_meta *grown = realloc(b->meta, (size_t)cap * sizeof(*grown));
+    if (!grown)
+        return false;
+    b->meta = grown;
+    b->meta_cap = cap;
+    return true;
+}
+
+static void push_tail(kc_partq *pq, kc_batch *b)
+{
+    b->next = NULL;
+    if (pq->tail)
+        pq->tail->next = b;
+    else
+        pq->head = b;
+    pq->tail = b;
+    pq->queued++;
+}
+
+/* The open batch at the tail that can take a record of the given size, or NULL. */
+static kc_batch *open_batch(kc_accum *a, kc_partq *pq, const kc_append *rec, size_t *size)
+{
+    kc_batch *b = pq->tail;
+    if (!b || b->closed)
+        return NULL;
+    *size = kc_record_encoded_size(rec->timestamp - b->base_timestamp, b->count, rec);
+    if (b->count > 0 && ST_BATCH_HEADER_SIZE + b->records_size + *size > (size_t)a->batch_size) {
+        b->closed = true;
+        a->batches_filled++;
+        return NULL;
+    }
+    return b;
+}
+
+st_err kc_accum_append(kc_accum *a, kc_partq *pq, const kc_append *rec, int64_t now_ms,
+                       bool abort_on_new_batch, bool *aborted)
+{
+    *aborted = false;
+    size_t size = 0;
+    kc_batch *b = open_batch(a, pq, rec, &size);
+    size_t charge = 0;
+    if (!b) {
+        if (abort_on_new_batch) {
+            *aborted = true;
+            return ST_OK;
+        }
+        b = batch_new(pq, now_ms, rec->timestamp);
+        if (!b)
+            return ST_ERR_NOMEM;
+        size = kc_record_encoded_size(0, 0, rec);
+        charge = BATCH_OVERHEAD;
+        push_tail(pq, b);
+        a->batches_created++;
+    }
+    if (!grow_meta(b))
+        return ST_ERR_NOMEM;
+    st_record_fields fields = {
+        .offset_delta = b->count,
+        .timestamp_delta = rec->timestamp - b->base_timestamp,
+        .key = rec->key,
+        .value = rec->value,
+        .headers = rec->headers,
+        .header_count = rec->header_count,
+    };
+    st_err err = st_batch_builder_add(&b->builder, &fields);
+    if (err)
+        return err;
+    b->meta[b->count] = (kc_rec_meta){rec->opaque, rec->timestamp};
+    b->count++;
+    b->records_size += size;
+    charge += size + META_OVERHEAD;
+    b->charged += charge;
+    a->memory_used += charge;
+    if (ST_BATCH_HEADER_SIZE + b->records_size >= (size_t)a->batch_size) {
+        b->closed = true;
+        a->batches_filled++;
+    }
+    return ST_OK;
+}
+
+bool kc_accum_sendable(const kc_accum *a, const kc_batch *b, int64_t now_ms, int64_t *wake_ms)
+{
+    if (b->retry_at_ms > now_ms) {
+        if (b->retry_at_ms < *wake_ms)
+            *wake_ms = b->retry_at_ms;
+        return false;
+    }
+    if (b->closed || b->attempts > 0 || a->flushing > 0 || a->exhausted || b->next)
+        return true;
+    int64_t ready_at = b->created_ms + a->linger_ms;
+    if (now_ms >= ready_at)
+        return true;
+    if (ready_at < *wake_ms)
+        *wake_ms = ready_at;
+    return false;
+}
+
+kc_batch *kc_partq_pop(kc_partq *pq)
+{
+    kc_batch *b = pq->head;
+    if (!b)
+        return NULL;
+    pq->head = b->next;
+    if (!pq->head)
+        pq->tail = NULL;
+    b->next = NULL;
+    b->closed = true;
+    pq->queued--;
+    return b;
+}
+
+void kc_partq_requeue(kc_partq *pq, kc_batch *b)
+{
+    b->closed = true;
+    kc_batch **link = &pq->head;
+    while (*link && (*link)->order < b->order)
+        link = &(*link)->next;
+    b->next = *link;
+    *link = b;
+    if (!b->next)
+        pq->tail = b;
+    pq->queued++;
+}
+
+kc_batch *kc_partq_expire_head(kc_partq *pq, int64_t now_ms, int64_t timeout_ms)
+{
+    kc_batch *b = pq->head;
+    if (!b || now_ms - b->created_ms < timeout_ms)
+        return NULL;
+    return kc_partq_pop(pq);
+}
+
+kc_batch *kc_batch_new_single(void *opaque, int64_t timestamp, size_t charged)
+{
+    kc_batch *b = batch_new(NULL, 0, timestamp);
+    if (!b)
+        return NULL;
+    b->meta = malloc(sizeof(*b->meta));
+    if (!b->meta) {
+        free(b);
+        return NULL;
+    }
+    b->meta_cap = 1;
+    b->meta[0] = (kc_rec_meta){opaque, timestamp};
+    b->count = 1;
+    b->charged = charged;
+    b->closed = true;
+    return b;
+}
+
+void kc_batch_drop_records(kc_batch *b)
+{
+    st_batch_builder_free(&b->builder);
+    st_batch_builder_init(&b->builder);
+}
+
+void kc_batch_free(kc_accum *a, kc_batch *b)
+{
+    if (!b)
+        return;
+    a->memory_used -= b->charged <= a->memory_used ? b->charged : a->memory_used;
+    st_batch_builder_free(&b->builder);
+    st_buf_free(&b->wire);
+    free(b->meta);
+    free(b->errstr);
+    free(b);
+}

@@ -1,0 +1,147 @@
+/* client_accumulator.h — the producer's record batches per partition
+ * (internal).
+ *
+ * Owns: the queue of batches of each partition (kc_partq), appending records
+ * to the open batch (closing it when the next record would pass batch.size),
+ * deciding when a batch may be sent (full, linger.ms passed, flushing,
+ * memory exhausted, retry backoff over), putting retried batches back in
+ * their original order, expiring batches past delivery.timeout.ms, and the
+ * buffer.memory account: every record is charged its encoded size plus its
+ * delivery bookkeeping until its delivery has been reported.
+ *
+ * Pure logic: no I/O, no clock (callers pass now_ms), so it is unit-tested
+ * with a fake clock. The sending state inside kc_batch (wire bytes,
+ * sequence, attempts) is the sender's; the accumulator only keeps it. */
+#ifndef STRAIT_CLIENT_ACCUMULATOR_H
+#define STRAIT_CLIENT_ACCUMULATOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/kafka_client.h"
+#include "common/record_batch.h"
+
+typedef struct kc_partq kc_partq;
+
+/* What the delivery report of one record needs. */
+typedef struct kc_rec_meta {
+    void *opaque;
+    int64_t timestamp;
+} kc_rec_meta;
+
+typedef struct kc_batch kc_batch;
+struct kc_batch {
+    kc_batch *next;
+    kc_partq *pq;               /* NULL for a record that never reached a partition */
+    uint64_t order;             /* creation order within the partition */
+    st_batch_builder builder;   /* the uncompressed records while open */
+    kc_rec_meta *meta;
+    int32_t meta_cap;
+    int32_t count;
+    int64_t base_timestamp;
+    int64_t created_ms;
+    size_t records_size;        /* encoded records, uncompressed */
+    size_t charged;             /* bytes charged to buffer.memory */
+    bool closed;                /* no more appends */
+
+    /* the sender's state */
+    st_buf wire;                /* the finished RecordBatch, once first sent */
+    int32_t base_sequence;      /* -1 until assigned */
+    int64_t producer_id;
+    int16_t producer_epoch;
+    int attempts;               /* sends so far */
+    int64_t retry_at_ms;
+    bool in_flight;
+
+    /* the outcome, once done */
+    kc_err err;
+    char *errstr;
+    int64_t base_offset;
+    int64_t log_append_time;
+    const char *topic;          /* for reports of records without a partition */
+    int32_t partition;
+};
+
+struct kc_partq {
+    const char *topic;          /* owned by the producer's topic */
+    int32_t partition;
+    kc_batch *head;             /* queued batches (not in flight), oldest first */
+    kc_batch *tail;
+    size_t queued;
+    uint64_t next_order;
+    int inflight;               /* batches of this partition in flight */
+
+    /* idempotence (the sender's) */
+    int32_t next_sequence;      /* for the next batch sent the first time */
+    int32_t acked_sequence_end; /* the sequence the broker expects next */
+    bool retry_barrier;         /* a batch came back for a retry: send nothing
+                                 * until every in-flight batch has returned */
+};
+
+typedef struct kc_accum {
+    int32_t batch_size;
+    int64_t linger_ms;
+    size_t memory_limit;
+    size_t memory_used;
+    int flushing;               /* > 0: every batch is ready now */
+    bool exhausted;             /* someone waits for memory: send everything */
+    uint64_t batches_created;   /* counters, so callers can tell what an */
+    uint64_t batches_filled;    /* append did */
+} kc_accum;
+
+/* The record being appended (slices the caller owns). */
+typedef struct kc_append {
+    st_slice key;               /* len < 0: null */
+    st_slice value;             /* len < 0: null */
+    const st_record_header *headers;
+    size_t header_count;
+    int64_t timestamp;
+    void *opaque;
+} kc_append;
+
+void kc_accum_init(kc_accum *a, int32_t batch_size, int64_t linger_ms, size_t memory_limit);
+void kc_partq_init(kc_partq *pq, const char *topic, int32_t partition);
+
+/* The encoded size of a record with these deltas (what
+ * st_record_write would append). */
+size_t kc_record_encoded_size(int64_t timestamp_delta, int32_t offset_delta, const kc_append *rec);
+/* What a record costs in buffer.memory (its worst-case encoded size plus
+ * delivery bookkeeping), before knowing its batch. */
+size_t kc_record_charge(const kc_append *rec);
+
+/* Whether charge more bytes fit in buffer.memory. */
+static inline bool kc_accum_has_room(const kc_accum *a, size_t charge)
+{
+    return a->memory_used + charge <= a->memory_limit;
+}
+
+/* Appends rec to the partition's open batch, or to a new batch. With
+ * abort_on_new_batch, when a new batch would be needed nothing is appended
+ * and *aborted is set (the sticky partitioner then switches partitions).
+ * ST_ERR_NOMEM on allocation failure. */
+st_err kc_accum_append(kc_accum *a, kc_partq *pq, const kc_append *rec, int64_t now_ms,
+                       bool abort_on_new_batch, bool *aborted);
+
+/* Whether the head batch b may be sent now; when not, *wake_ms is lowered
+ * to when it may. */
+bool kc_accum_sendable(const kc_accum *a, const kc_batch *b, int64_t now_ms, int64_t *wake_ms);
+
+/* Takes the head batch out of the queue (it is closed from now on). */
+kc_batch *kc_partq_pop(kc_partq *pq);
+/* Puts a batch back for a retry, before every queued batch created after
+ * it, so retries keep the original order. */
+void kc_partq_requeue(kc_partq *pq, kc_batch *b);
+/* Takes out the head batch when it is older than timeout_ms (NULL if not). */
+kc_batch *kc_partq_expire_head(kc_partq *pq, int64_t now_ms, int64_t timeout_ms);
+
+/* A batch holding one record that never reached a partition (for its
+ * delivery report); NULL on allocation failure. */
+kc_batch *kc_batch_new_single(void *opaque, int64_t timestamp, size_t charged);
+/* Releases the batch's buffer.memory charge and frees it. */
+void kc_batch_free(kc_accum *a, kc_batch *b);
+/* Frees the records buffer once the wire bytes exist (the charge stays). */
+void kc_batch_drop_records(kc_batch *b);
+
+#endif

@@ -1,0 +1,666 @@
+/* test_client_producer.c — drives Strait's own producer (common/kafka_client.h,
+ * linked from build/libstrait.a, no librdkafka) for test_client_producer.sh.
+ *
+ * Commands (each prints "ok - ..." / "FAIL - ..." lines and a summary):
+ *   produce BOOTSTRAP TOPIC COUNT [prop=value ...]
+ *       produces COUNT records, key "key-<i>" (or no key with nokey=1),
+ *       value "value-<i>" (+ value.size padding), header "seq: <i>"; checks
+ *       every delivery report (no error, offsets increasing per partition,
+ *       the key's partition = murmur2 rule) and writes "partition offset i"
+ *       lines to the file named by report=PATH. Extra options (not client
+ *       properties): nokey=1, value.size=N, flush.timeout.ms=N,
+ *       pause.at=N:MS (stop producing at record N and poll for MS ms; used
+ *       to restart the broker mid-stream), rate=N (records per second, so
+ *       that the stream lasts while the broker restarts), expect.errors=1,
+ *       log=debug|info|warn|error, expect.queue.full=0|1, ts.base=MS (record
+ *       i gets timestamp MS + i instead of the current time), warmup=1 (fetch
+ *       the topic's metadata before producing: with max.block.ms=0 records
+ *       of a topic not in the metadata yet fail at once, as in Java).
+ *   external BOOTSTRAP TOPIC COUNT [prop=value ...]
+ *       the same through the caller's own libev loop: records produced from
+ *       loop callbacks, never blocking (KC_ERR_QUEUE_FULL when buffer.memory
+ *       is full), delivery reports served by the loop, no poll or flush.
+ *   placement COUNT PARTITIONS
+ *       prints "key-<i> <partition>" for COUNT keys (kc_partition_for_key).
+ *   unreachable BOOTSTRAP TIMEOUT_MS
+ *       kc_client_connect against a dead address, and a produce whose
+ *       record must fail: both within the timeout, with a clear message.
+ *   unsupported BOOTSTRAP
+ *       sends an API the broker lacks (via kc_client_send) and expects
+ *       KC_ERR_UNSUPPORTED with "not supported by this broker".
+ *   metadata BOOTSTRAP TOPIC
+ *       kc_client_connect, then a ListOffsets to every partition leader
+ *       through kc_client_send; checks the generic request path. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ev.h>
+
+#include "common/kafka_client.h"
+#include "common/protocol/messages.h"
+
+static int passed, failed;
+
+/* KC_TEST_LABEL prefixes every line, so that one suite can run a command
+ * several times (e.g. once per codec) with distinct descriptions. */
+static const char *label(void)
+{
+    const char *l = getenv("KC_TEST_LABEL");
+    return l ? l : "";
+}
+
+static void ok(const char *what)
+{
+    passed++;
+    printf("ok - %s%s%s\n", label(), *label() ? ": " : "", what);
+}
+
+static void fail(const char *what, const char *detail)
+{
+    failed++;
+    printf("FAIL - %s%s%s: %s\n", label(), *label() ? ": " : "", what, detail);
+}
+
+static void check(int cond, const char *what, const char *detail)
+{
+    if (cond)
+        ok(what);
+    else
+        fail(what, detail);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int summary(void)
+{
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
+typedef struct wait_resp {
+    int done;
+    kc_err err;
+    char errstr[512];
+    int16_t version;
+    int16_t code;
+    int64_t offset;
+} wait_resp;
+
+static void on_resp(kc_client *c, const kc_response *resp, void *opaque)
+{
+    (void)c;
+    wait_resp *w = opaque;
+    w->done = 1;
+    w->err = resp->err;
+    w->version = resp->api_version;
+    snprintf(w->errstr, sizeof(w->errstr), "%s", resp->errstr);
+    if (!resp->err && resp->api_key == KC_API_LIST_OFFSETS) {
+        const kp_list_offsets_response *r = resp->body;
+        if (r->topics_count > 0 && r->topics[0].partitions_count > 0) {
+            w->code = r->topics[0].partitions[0].error_code;
+            w->offset = r->topics[0].partitions[0].offset;
+        }
+    }
+}
+
+static void on_metadata(kc_client *c, kc_err err, const char *errstr, void *opaque)
+{
+    (void)c;
+    wait_resp *w = opaque;
+    w->done = 1;
+    w->err = err;
+    snprintf(w->errstr, sizeof(w->errstr), "%s", errstr);
+}
+
+/* ---- produce -------------------------------------------------------------------- */
+
+typedef struct run {
+    long count;
+    long delivered;
+    long errors;
+    long bad_partition;
+    long bad_order;
+    int partitions;
+    int64_t *last_offset;    /* per partition */
+    FILE *report;
+    char first_error[512];
+    int nokey;
+} run;
+
+static void on_delivery(const kc_delivery *d, void *opaque)
+{
+    run *r = opaque;
+    long i = (long)(intptr_t)d->opaque;
+    if (d->err) {
+        if (!r->errors)
+            snprintf(r->first_error, sizeof(r->first_error), "record %ld: %s: %s", i,
+                     kc_err_name(d->err), d->errstr);
+        r->errors++;
+        return;
+    }
+    r->delivered++;
+    if (d->partition < 0 || d->partition >= r->partitions) {
+        r->bad_partition++;
+        return;
+    }
+    if (!r->nokey) {
+        char key[32];
+        int n = snprintf(key, sizeof(key), "key-%ld", i);
+        if (kc_partition_for_key(key, (size_t)n, r->partitions) != d->partition)
+            r->bad_partition++;
+    }
+    if (d->offset >= 0 && d->offset <= r->last_offset[d->partition])
+        r->bad_order++;
+    if (d->offset >= 0)
+        r->last_offset[d->partition] = d->offset;
+    if (r->report)
+        fprintf(r->report, "%d %lld %ld\n", d->partition, (long long)d->offset, i);
+}
+
+static int cmd_produce(int argc, char **argv)
+{
+    if (argc < 5) {
+        fprintf(stderr, "usage: produce BOOTSTRAP TOPIC COUNT [prop=value ...]\n");
+        return 2;
+    }
+    run r = {0};
+    r.count = atol(argv[4]);
+    r.partitions = 6;
+    size_t value_size = 0;
+    int flush_timeout = 120000;
+    long pause_at = -1;
+    int pause_ms = 0;
+    int expect_errors = 0;
+    long rate = 0;
+    int expect_queue_full = -1;
+    int warmup = 0;
+    long long ts_base = -1;
+    char err[512];
+    kc_config *conf = kc_config_new();
+    kc_config_set(conf, "bootstrap.servers", argv[2], err, sizeof(err));
+    for (int i = 5; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (!eq) {
+            fprintf(stderr, "bad option %s\n", argv[i]);
+            return 2;
+        }
+        *eq = 0;
+        const char *k = argv[i], *v = eq + 1;
+        if (strcmp(k, "nokey") == 0)
+            r.nokey = atoi(v);
+        else if (strcmp(k, "value.size") == 0)
+            value_size = (size_t)atol(v);
+        else if (strcmp(k, "partitions") == 0)
+            r.partitions = atoi(v);
+        else if (strcmp(k, "report") == 0)
+            r.report = fopen(v, "w");
+        else if (strcmp(k, "flush.timeout.ms") == 0)
+            flush_timeout = atoi(v);
+        else if (strcmp(k, "pause.at") == 0)
+            sscanf(v, "%ld:%d", &pause_at, &pause_ms);
+        else if (strcmp(k, "expect.errors") == 0)
+            expect_errors = atoi(v);
+        else if (strcmp(k, "rate") == 0)
+            rate = atol(v);
+        else if (strcmp(k, "expect.queue.full") == 0)
+            expect_queue_full = atoi(v);
+        else if (strcmp(k, "warmup") == 0)
+            warmup = atoi(v);
+        else if (strcmp(k, "ts.base") == 0)
+            ts_base = atoll(v);
+        else if (strcmp(k, "log") == 0) {
+            st_logger lg = {(st_log_level)st_log_level_parse(v), NULL};
+            kc_config_set_logger(conf, &lg);
+        }
+        else if (kc_config_set(conf, k, v, err, sizeof(err)) != KC_OK) {
+            fprintf(stderr, "config: %s\n", err);
+            return 2;
+        }
+    }
+    r.last_offset = calloc((size_t)r.partitions, sizeof(int64_t));
+    for (int i = 0; i < r.partitions; i++)
+        r.last_offset[i] = -1;
+    kc_config_set_delivery_cb(conf, on_delivery, &r);
+    kc_producer *p = kc_producer_new(conf, NULL, err, sizeof(err));
+    kc_config_free(conf);
+    if (!p) {
+        fail("producer created", err);
+        return summary();
+    }
+    if (warmup) { /* fetch the topic's metadata first (max.block.ms=0 runs) */
+        const char *topics[1] = {argv[3]};
+        wait_resp w = {0};
+        kc_client *c = kc_producer_client(p);
+        kc_err e = kc_metadata_refresh(c, topics, 1, 10000, on_metadata, &w);
+        while (e == KC_OK && !w.done)
+            kc_client_poll(c, 100);
+        const kc_topic_info *t = kc_metadata_topic(c, argv[3]);
+        for (int tries = 0; tries < 50 && (!t || t->partition_count == 0); tries++) {
+            kc_metadata_invalidate(c);
+            kc_client_poll(c, 100);
+            t = kc_metadata_topic(c, argv[3]);
+        }
+    }
+    char *value = malloc(value_size + 64);
+    int64_t start = now_ms();
+    long queue_full = 0;
+    for (long i = 0; i < r.count; i++) {
+        if (i == pause_at) {
+            fprintf(stderr, "pausing at record %ld for %d ms\n", i, pause_ms);
+            printf("PAUSED\n");
+            fflush(stdout);
+            int64_t until = now_ms() + pause_ms;
+            while (now_ms() < until)
+                kc_producer_poll(p, 50);
+        }
+        char key[32], seq[32];
+        int kn = snprintf(key, sizeof(key), "key-%ld", i);
+        int vn = snprintf(value, 64, "value-%ld", i);
+        memset(value + vn, 'x', value_size);
+        int sn = snprintf(seq, sizeof(seq), "%ld", i);
+        kc_header h = {"seq", seq, (size_t)sn};
+        kc_record rec = {
+            .topic = argv[3],
+            .partition = KC_PARTITION_ANY,
+            .key = r.nokey ? NULL : key,
+            .key_len = r.nokey ? 0 : (size_t)kn,
+            .value = value,
+            .value_len = (size_t)vn + value_size,
+            .headers = &h,
+            .header_count = 1,
+            .timestamp = ts_base >= 0 ? ts_base + i : KC_TIMESTAMP_NOW,
+        };
+        kc_err e = kc_produce(p, &rec, (void *)(intptr_t)i);
+        if (e == KC_ERR_QUEUE_FULL) {
+            queue_full++;
+            kc_producer_poll(p, 10);
+            i--;
+            continue;
+        }
+        if (e) {
+            snprintf(err, sizeof(err), "record %ld: %s: %s", i, kc_err_name(e),
+                     kc_client_last_error(kc_producer_client(p)));
+            fail("kc_produce accepts every record", err);
+            break;
+        }
+        if ((i & 1023) == 0)
+            kc_producer_poll(p, 0);
+        if (rate > 0) /* keep the stream running for count/rate seconds */
+            while ((now_ms() - start) * rate < (int64_t)i * 1000)
+                kc_producer_poll(p, 5);
+    }
+    kc_err fe = kc_producer_flush(p, flush_timeout);
+    int64_t elapsed = now_ms() - start;
+    fprintf(stderr, "%ld records in %lld ms (%.0f records/s), queue full %ld times\n", r.count,
+            (long long)elapsed, elapsed ? r.count * 1000.0 / (double)elapsed : 0.0, queue_full);
+    char detail[700];
+    snprintf(detail, sizeof(detail), "%s: %s", kc_err_name(fe),
+             kc_client_last_error(kc_producer_client(p)));
+    if (!expect_errors) {
+        check(fe == KC_OK, "flush completes", detail);
+        snprintf(detail, sizeof(detail), "%ld delivered, %ld errors (first: %s)", r.delivered,
+                 r.errors, r.first_error);
+        check(r.delivered == r.count && r.errors == 0, "every record reported delivered", detail);
+        snprintf(detail, sizeof(detail), "%ld records on another partition", r.bad_partition);
+        check(r.bad_partition == 0, "delivery reports name the murmur2 partition", detail);
+        snprintf(detail, sizeof(detail), "%ld out-of-order offsets", r.bad_order);
+        check(r.bad_order == 0, "offsets increase per partition in delivery order", detail);
+    } else {
+        printf("RESULT delivered=%ld errors=%ld first_error=%s\n", r.delivered, r.errors,
+               r.first_error);
+    }
+    check(kc_producer_outstanding(p) == 0, "nothing outstanding after flush", "records remain");
+    if (expect_queue_full >= 0) {
+        snprintf(detail, sizeof(detail), "kc_produce answered KC_ERR_QUEUE_FULL %ld times",
+                 queue_full);
+        check(expect_queue_full ? queue_full > 0 : queue_full == 0, expect_queue_full
+              ? "a full buffer.memory answers KC_ERR_QUEUE_FULL (max.block.ms=0)"
+              : "a full buffer.memory blocks kc_produce instead of failing", detail);
+    }
+    kc_producer_close(p, 1000);
+    if (r.report)
+        fclose(r.report);
+    free(value);
+    free(r.last_offset);
+    return summary();
+}
+
+/* ---- placement ------------------------------------------------------------------- */
+
+static int cmd_placement(int argc, char **argv)
+{
+    if (argc < 4)
+        return 2;
+    long count = atol(argv[2]);
+    int parts = atoi(argv[3]);
+    for (long i = 0; i < count; i++) {
+        char key[32];
+        int n = snprintf(key, sizeof(key), "key-%ld", i);
+        printf("%s %d\n", key, kc_partition_for_key(key, (size_t)n, parts));
+    }
+    return 0;
+}
+
+/* ---- unreachable bootstrap -------------------------------------------------------- */
+
+typedef struct one_report {
+    int done;
+    kc_err err;
+    char errstr[512];
+} one_report;
+
+static void on_one(const kc_delivery *d, void *opaque)
+{
+    one_report *r = opaque;
+    r->done = 1;
+    r->err = d->err;
+    snprintf(r->errstr, sizeof(r->errstr), "%s", d->errstr);
+}
+
+static int cmd_unreachable(int argc, char **argv)
+{
+    if (argc < 4)
+        return 2;
+    int timeout = atoi(argv[3]);
+    char err[512], detail[1024], value[16];
+    st_logger quiet = {ST_LOG_ERROR + 1, NULL};
+    kc_config *conf = kc_config_new();
+    kc_config_set(conf, "bootstrap.servers", argv[2], err, sizeof(err));
+    kc_config_set_logger(conf, &quiet);
+    kc_client *c = kc_client_new(conf, NULL, err, sizeof(err));
+    int64_t start = now_ms();
+    kc_err e = kc_client_connect(c, timeout);
+    int64_t took = now_ms() - start;
+    const char *msg = kc_client_last_error(c);
+    snprintf(detail, sizeof(detail), "%s after %lld ms: %s", kc_err_name(e), (long long)took, msg);
+    fprintf(stderr, "connect: %s\n", detail);
+    check(e != KC_OK && took < timeout + 1000, "kc_client_connect fails within the timeout",
+          detail);
+    check(strstr(msg, argv[2]) && strstr(msg, "refused"),
+          "the message names the server and the reason", detail);
+    kc_client_free(c);
+
+    one_report rep = {0};
+    snprintf(value, sizeof(value), "%d", timeout);
+    kc_config_set(conf, "max.block.ms", value, err, sizeof(err));
+    kc_config_set_delivery_cb(conf, on_one, &rep);
+    kc_producer *p = kc_producer_new(conf, NULL, err, sizeof(err));
+    kc_record rec = {.topic = "nowhere", .partition = KC_PARTITION_ANY, .value = "v",
+                     .value_len = 1, .timestamp = KC_TIMESTAMP_NOW};
+    start = now_ms();
+    e = kc_produce(p, &rec, NULL);
+    while (e == KC_OK && !rep.done && now_ms() - start < timeout + 5000)
+        kc_producer_poll(p, 100);
+    took = now_ms() - start;
+    snprintf(detail, sizeof(detail), "produce %s, report %s after %lld ms: %s", kc_err_name(e),
+             rep.done ? kc_err_name(rep.err) : "none", (long long)took, rep.errstr);
+    fprintf(stderr, "produce: %s\n", detail);
+    check(rep.done && rep.err != KC_OK && took < timeout + 1000,
+          "a record for an unreachable cluster fails within max.block.ms", detail);
+    check(strstr(rep.errstr, "not present in metadata") && strstr(rep.errstr, argv[2]),
+          "its error names the topic wait and the server", detail);
+    kc_producer_close(p, 0);
+    kc_config_free(conf);
+    return summary();
+}
+
+/* ---- generic requests --------------------------------------------------------------- */
+
+static void wait_for(kc_client *c, wait_resp *w)
+{
+    int64_t start = now_ms();
+    while (!w->done && now_ms() - start < 30000)
+        kc_client_poll(c, 100);
+}
+
+static int cmd_unsupported(int argc, char **argv)
+{
+    if (argc < 3)
+        return 2;
+    char err[512], detail[800];
+    kc_config *conf = kc_config_new();
+    kc_config_set(conf, "bootstrap.servers", argv[2], err, sizeof(err));
+    kc_client *c = kc_client_new(conf, NULL, err, sizeof(err));
+    kc_config_free(conf);
+    /* DescribeAcls (29): not served by the broker under test. */
+    kp_describe_acls_request req;
+    kp_describe_acls_request_init(&req);
+    wait_resp w = {0};
+    kc_err e = kc_client_send(c, kc_target_any(), 29, &req, NULL, on_resp, &w);
+    check(e == KC_OK, "kc_client_send accepts the request", kc_err_name(e));
+    int64_t start = now_ms();
+    wait_for(c, &w);
+    snprintf(detail, sizeof(detail), "%s after %lld ms: %s", kc_err_name(w.err),
+             (long long)(now_ms() - start), w.errstr);
+    fprintf(stderr, "unsupported: %s\n", detail);
+    check(w.done && w.err == KC_ERR_UNSUPPORTED && strstr(w.errstr, "DescribeAcls is not "
+          "supported by this broker"), "an API the broker lacks fails clearly, without hanging",
+          detail);
+    kc_client_free(c);
+    return summary();
+}
+
+static int cmd_metadata(int argc, char **argv)
+{
+    if (argc < 4)
+        return 2;
+    char err[512], detail[800];
+    kc_config *conf = kc_config_new();
+    kc_config_set(conf, "bootstrap.servers", argv[2], err, sizeof(err));
+    kc_client *c = kc_client_new(conf, NULL, err, sizeof(err));
+    kc_config_free(conf);
+    kc_err e = kc_client_connect(c, 10000);
+    check(e == KC_OK, "kc_client_connect", kc_client_last_error(c));
+    size_t nb = 0;
+    const kc_broker_info *b = kc_metadata_brokers(c, &nb);
+    snprintf(detail, sizeof(detail), "%zu brokers", nb);
+    check(nb >= 1 && b[0].port > 0, "the metadata lists the broker", detail);
+    const char *topics[1] = {argv[3]};
+    wait_resp w = {0};
+    e = kc_metadata_refresh(c, topics, 1, 10000, on_metadata, &w);
+    wait_for(c, &w);
+    snprintf(detail, sizeof(detail), "%s: %s", kc_err_name(w.err), w.errstr);
+    check(e == KC_OK && w.done && w.err == KC_OK, "kc_metadata_refresh calls back", detail);
+    const kc_topic_info *t = kc_metadata_topic(c, argv[3]);
+    snprintf(detail, sizeof(detail), "%d partitions", t ? t->partition_count : -1);
+    check(t && t->partition_count > 0, "kc_metadata_topic knows the topic", detail);
+    int good = 0;
+    for (int32_t p = 0; t && p < t->partition_count; p++) {
+        kp_list_offsets_request req;
+        kp_list_offsets_request_init(&req);
+        kp_list_offsets_request_list_offsets_topic topic;
+        kp_init(&kp_list_offsets_request_list_offsets_topic_desc, &topic);
+        kp_list_offsets_request_list_offsets_partition part;
+        kp_init(&kp_list_offsets_request_list_offsets_partition_desc, &part);
+        part.partition_index = p;
+        part.timestamp = -1; /* latest */
+        topic.name = st_slice_cstr(argv[3]);
+        topic.partitions = &part;
+        topic.partitions_count = 1;
+        req.replica_id = -1;
+        req.topics = &topic;
+        req.topics_count = 1;
+        kc_request_opts opts = KC_REQUEST_OPTS_DEFAULT;
+        opts.min_version = 1;
+        opts.retry_after_send = true;
+        memset(&w, 0, sizeof(w));
+        e = kc_client_send(c, kc_target_leader(argv[3], p), KC_API_LIST_OFFSETS, &req, &opts,
+                           on_resp, &w);
+        wait_for(c, &w);
+        if (e == KC_OK && w.done && !w.err && w.code == 0 && w.offset >= 0)
+            good++;
+        else
+            fprintf(stderr, "partition %d: %s %s code %d\n", p, kc_err_name(w.err), w.errstr,
+                    w.code);
+    }
+    snprintf(detail, sizeof(detail), "%d of %d partitions answered", good,
+             t ? t->partition_count : 0);
+    check(t && good == t->partition_count, "ListOffsets to each partition leader through "
+          "kc_client_send", detail);
+    kc_client_free(c);
+    return summary();
+}
+
+
+/* ---- the caller's own loop ------------------------------------------------------------- */
+
+typedef struct ext {
+    kc_producer *p;
+    const char *topic;
+    long count;
+    long next;
+    long delivered;
+    long errors;
+    long queue_full;
+    long last_i;
+    int out_of_order;
+    char first_error[512];
+    struct ev_loop *loop;
+    ev_idle idle;
+    ev_timer retry;
+} ext;
+
+static void ext_delivery(const kc_delivery *d, void *opaque)
+{
+    ext *x = opaque;
+    if (d->err) {
+        if (!x->errors++)
+            snprintf(x->first_error, sizeof(x->first_error), "%s", d->errstr);
+    } else {
+        x->delivered++;
+    }
+    if (x->delivered + x->errors == x->count)
+        ev_break(x->loop, EVBREAK_ALL);
+}
+
+static void ext_produce(struct ev_loop *loop, ev_idle *w, int revents)
+{
+    (void)revents;
+    ext *x = w->data;
+    for (int n = 0; n < 1000 && x->next < x->count; n++) {
+        char key[32], value[64], seq[32];
+        int kn = snprintf(key, sizeof(key), "key-%ld", x->next);
+        int vn = snprintf(value, sizeof(value), "value-%ld", x->next);
+        int sn = snprintf(seq, sizeof(seq), "%ld", x->next);
+        kc_header h = {"seq", seq, (size_t)sn};
+        kc_record rec = {.topic = x->topic, .partition = KC_PARTITION_ANY, .key = key,
+                         .key_len = (size_t)kn, .value = value, .value_len = (size_t)vn,
+                         .headers = &h, .header_count = 1, .timestamp = KC_TIMESTAMP_NOW};
+        kc_err e = kc_produce(x->p, &rec, (void *)(intptr_t)x->next);
+        if (e == KC_ERR_QUEUE_FULL) { /* come back when the loop has made room */
+            x->queue_full++;
+            ev_idle_stop(loop, w);
+            ev_timer_set(&x->retry, 0.005, 0.0);
+            ev_timer_start(loop, &x->retry);
+            return;
+        }
+        if (e) {
+            snprintf(x->first_error, sizeof(x->first_error), "kc_produce: %s", kc_err_name(e));
+            x->errors++;
+        }
+        x->next++;
+    }
+    if (x->next == x->count)
+        ev_idle_stop(loop, w);
+}
+
+static void ext_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)w;
+    (void)revents;
+    ext *x = w->data;
+    ev_idle_start(loop, &x->idle);
+}
+
+static void ext_deadline(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)w;
+    (void)revents;
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static int cmd_external(int argc, char **argv)
+{
+    if (argc < 5)
+        return 2;
+    char err[512], detail[800];
+    ext x = {0};
+    x.topic = argv[3];
+    x.count = atol(argv[4]);
+    x.loop = ev_loop_new(EVFLAG_AUTO);
+    kc_config *conf = kc_config_new();
+    kc_config_set(conf, "bootstrap.servers", argv[2], err, sizeof(err));
+    for (int i = 5; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (eq) {
+            *eq = 0;
+            if (kc_config_set(conf, argv[i], eq + 1, err, sizeof(err)) != KC_OK) {
+                fprintf(stderr, "config: %s\n", err);
+                return 2;
+            }
+        }
+    }
+    kc_config_set_delivery_cb(conf, ext_delivery, &x);
+    x.p = kc_producer_new(conf, x.loop, err, sizeof(err));
+    kc_config_free(conf);
+    if (!x.p) {
+        fail("producer on the caller's loop", err);
+        return summary();
+    }
+    ev_idle_init(&x.idle, ext_produce);
+    x.idle.data = &x;
+    ev_idle_start(x.loop, &x.idle);
+    ev_init(&x.retry, ext_retry);
+    x.retry.data = &x;
+    ev_timer deadline;
+    ev_timer_init(&deadline, ext_deadline, 60.0, 0.0);
+    ev_timer_start(x.loop, &deadline);
+    int64_t start = now_ms();
+    ev_run(x.loop, 0);
+    fprintf(stderr, "external loop: %ld records in %lld ms, queue full %ld times\n", x.count,
+            (long long)(now_ms() - start), x.queue_full);
+    snprintf(detail, sizeof(detail), "%ld delivered, %ld errors (%s)", x.delivered, x.errors,
+             x.first_error);
+    check(x.delivered == x.count && x.errors == 0,
+          "every record reported from the caller's loop (no poll, no flush)", detail);
+    snprintf(detail, sizeof(detail), "%ld times", x.queue_full);
+    check(x.queue_full > 0, "kc_produce never blocks on a full buffer with an external loop",
+          detail);
+    check(kc_producer_outstanding(x.p) == 0, "nothing outstanding", "records remain");
+    ev_timer_stop(x.loop, &deadline);
+    ev_timer_stop(x.loop, &x.retry);
+    ev_idle_stop(x.loop, &x.idle);
+    kc_producer_free(x.p);
+    ev_loop_destroy(x.loop);
+    return summary();
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s produce|placement|unreachable|unsupported|metadata ...\n",
+                argv[0]);
+        return 2;
+    }
+    if (strcmp(argv[1], "produce") == 0)
+        return cmd_produce(argc, argv);
+    if (strcmp(argv[1], "placement") == 0)
+        return cmd_placement(argc, argv);
+    if (strcmp(argv[1], "unreachable") == 0)
+        return cmd_unreachable(argc, argv);
+    if (strcmp(argv[1], "unsupported") == 0)
+        return cmd_unsupported(argc, argv);
+    if (strcmp(argv[1], "metadata") == 0)
+        return cmd_metadata(argc, argv);
+    if (strcmp(argv[1], "external") == 0)
+        return cmd_external(argc, argv);
+    fprintf(stderr, "unknown command %s\n", argv[1]);
+    return 2;
+}

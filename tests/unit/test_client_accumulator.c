@@ -1,0 +1,361 @@
+/* test_client_accumulator.c — the producer's batching with a fake clock:
+ * batches close by batch.size, become sendable by linger.ms (or at once
+ * when flushing, full, retried or memory is short), retries go back in
+ * order, old batches expire, the abort-on-new-batch hook the sticky
+ * partitioner uses, and the buffer.memory account. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/client_accumulator.h"
+
+static kc_append record(const char *key, const char *value, int64_t ts, void *opaque)
+{
+    return (kc_append){
+        .key = key ? st_slice_cstr(key) : ST_SLICE_NULL,
+        .value = value ? st_slice_cstr(value) : ST_SLICE_NULL,
+        .timestamp = ts,
+        .opaque = opaque,
+    };
+}
+
+static void drain_free(kc_accum *a, kc_partq *pq)
+{
+    kc_batch *b;
+    while ((b = kc_partq_pop(pq)))
+        kc_batch_free(a, b);
+}
+
+static void test_record_size_matches_encoding(void **state)
+{
+    (void)state;
+    st_record_header h = {st_slice_cstr("seq"), st_slice_cstr("12")};
+    kc_append rec = record("key-1", "value-1", 1000, NULL);
+    rec.headers = &h;
+    rec.header_count = 1;
+    st_buf out;
+    st_buf_init(&out);
+    st_record_fields f = {.offset_delta = 300, .timestamp_delta = -5, .key = rec.key,
+                          .value = rec.value, .headers = &h, .header_count = 1};
+    assert_int_equal(st_record_write(&out, &f), ST_OK);
+    assert_int_equal(kc_record_encoded_size(-5, 300, &rec), out.len);
+    st_buf_reset(&out);
+    kc_append null_rec = record(NULL, NULL, 0, NULL);
+    st_record_fields g = {.key = ST_SLICE_NULL, .value = ST_SLICE_NULL};
+    assert_int_equal(st_record_write(&out, &g), ST_OK);
+    assert_int_equal(kc_record_encoded_size(0, 0, &null_rec), out.len);
+    st_buf_free(&out);
+}
+
+static void test_batches_close_by_size(void **state)
+{
+    (void)state;
+    kc_accum a;
+    kc_accum_init(&a, 1024, 100, 1 << 20);
+    kc_partq pq;
+    kc_partq_init(&pq, "t", 0);
+    char value[100];
+    memset(value, 'v', sizeof(value) - 1);
+    value[sizeof(value) - 1] = 0;
+    bool aborted;
+    for (int i = 0; i < 30; i++) {
+        kc_append rec = record("k", value, 1000 + i, (void *)(intptr_t)i);
+        assert_int_equal(kc_accum_append(&a, &pq, &rec, 0, false, &aborted), ST_OK);
+        assert_false(aborted);
+    }
+    /* ~107 bytes a record: 9 fit in 1024 with the 61-byte header */
+    assert_int_equal(pq.queued, 4);
+    assert_int_equal(a.batches_created, 4);
+    assert_int_equal(a.batches_filled, 3);
+    int total = 0;
+    for (kc_batch *b = pq.head; b; b = b->next) {
+        assert_true(ST_BATCH_HEADER_SIZE + b->records_size <= 1024);
+        for (int32_t i = 0; i < b->count; i++)
+            assert_int_equal((intptr_t)b->meta[i].opaque, total + i);
+        total += b->count;
+        if (b->next)
+            assert_true(b->closed);
+    }
+    assert_int_equal(total, 30);
+    assert_false(pq.tail->closed);
+    drain_free(&a, &pq);
+    assert_int_equal(a.memory_used, 0);
+}
+
+/* A record larger than batch.size still goes out, alone in its batch. */
+static void test_oversized_record_gets_its_own_batch(void **state)
+{
+    (void)state;
+    kc_accum a;
+    kc_accum_init(&a, 100, 0, 1 << 20);
+    kc_partq pq;
+    kc_partq_init(&pq, "t", 0);
+    char big[500];
+    memset(big, 'b', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    bool aborted;
+    kc_append small = record("k", "v", 0, NULL), large = record("k", big, 0, NULL);
+    assert_int_equal(kc_accum_append(&a, &pq, &small, 0, false, &aborted), ST_OK);
+    assert_int_equal(kc_accum_append(&a, &pq, &large, 0, false, &aborted), ST_OK);
+    assert_int_equal(kc_accum_append(&a, &pq, &small, 0, false, &aborted), ST_OK);
+    assert_int_equal(pq.queued, 3);
+    assert_int_equal(pq.head->next->count, 1);
+    assert_true(pq.head->next->closed);
+    drain_free(&a, &pq);
+}
+
+static void test_linger_with_fake_clock(void **state)
+{
+    (void)state;
+    kc_accum a;
+    kc_accum_init(&a, 16384, 50, 1 << 20);
+    kc_partq pq;
+    kc_partq_init(&pq, "t", 0);
+    bool aborted;
+    kc_append rec = record("k", "v", 0, NULL);
+    assert_int_equal(kc_accum_append(&a, &pq, &rec, 1000, false, &aborted), ST_OK);
+    assert_int_equal(kc_accum_append(&a, &pq, &rec, 1030, false, &aborted), ST_OK);
+    assert_int_equal(pq.queued, 1);
+    int64_t wake = INT64_MAX;
+    assert_false(kc_accum_sendable(&a, pq.head, 1049, &wake));
+    assert_int_equal(wake, 1050); /* linger counts from the batch's first record */
+    wake = INT64_MAX;
+    assert_true(kc_accum_sendable(&a, pq.head, 1050, &wake));
+    assert_int_equal(wake, INT64_MAX);
+    /* flushing: ready at once */
+    a.flushing = 1;
+    assert_true(kc_accum_sendable(&a, pq.head, 1000, &wake));
+    a.flushing = 0;
+    /* someone waits for memory: ready at once */
+    a.exhausted = true;
+    assert_true(kc_accum_sendable(&a, pq.head, 1000, &wake));
+    a.exhausted = false;
+    /* full: ready at once */
+    pq.head->closed = true;
+    assert_true(kc_accum_sendable(&a, pq.head, 1000, &wake));
+    drain_free(&a, &pq);
+}
+
+static void test_linger_zero(void **state)
+{
+    (void)state;
+    kc_accum a;
+    kc_accum_init(&a, 16384, 0, 1 << 20);
+    kc_partq pq;
+    kc_partq_init(&pq, "t", 0);
+    bool aborted;
+    kc_append rec = record(NULL, "v", 0, NULL);
+    assert_int_equal(kc_accum_append(&a, &pq, &rec, 500, false, &aborted), ST_OK);
+    int64_t wake = INT64_MAX;
+    assert_true(kc_accum_sendable(&a, pq.head, 500, &wake));
+    drain_free(&a, &pq);
+}
+
+/* The sticky partitioner's hook: no room in the open batch (or no open
+ * batch) → nothing appended, *aborted set. */
+static void test_abort_on_new_batch(void **state)
+{
+    (void)state;
+    kc_accum a;
+    kc_accum_init(&a, 200, 10, 1 << 20);
+    kc_partq pq;
+    kc_partq_init(&pq, "t", 0);
+    bool aborted;
+    kc_append rec = record(NULL, "0123456789012345678901234567890123456789", 0, NULL);
+    assert_int_equal(kc_accum_append(&a, &pq, &rec, 0, true, &aborted), ST_OK);
+    assert_true(aborted);
+    assert_int_equal(pq.queued, 0);
+    assert_int_equal(a.memory_used, 0);
+    assert_int_equal(kc_accum_append(&a, &pq, &rec, 0, false, &aborted), ST_OK);
+    assert_false(aborted);
+    int appended = 1;
+    for (;;) {
+        assert_int_equal(kc_accum_append(&a, &pq, &rec, 0, true, &aborted), ST_OK);
+        if (aborted)
+            break;
+        appended++;
+    }
+    assert_int_equal(pq.queued, 1);
+    assert_int_equal(pq.head->count, appended);
+    assert_true(appended >= 2);
+    /* a popped (sent) batch is closed: the next append needs a new batch */
+    kc_batch *b = kc_partq_pop(&pq);
+    kc_append small = record(NULL, "x", 0, NULL);
+    assert_int_equal(kc_accum_append(&a, &pq, &small, 0, true, &aborted), ST_OK);
+    assert_true(aborted);
+    kc_batch_free(&a, b);
+    drain_free(&a, &pq);
+    assert_int_equal(a.memory_used, 0);
+}
+
+static void test_retries_keep_their_order(void **state)
+{
+    (void)state;
+    kc_accum a;
+    kc_accum_init(&a, 100, 0, 1 << 20);
+    kc_partq pq;
+    kc_partq_init(&pq, "t", 0);
+    bool aborted;
+    char value[80];
+    memset(value, 'v', sizeof(value) - 1);
+    value[sizeof(value) - 1] = 0;
+    kc_append rec = record(NULL, value, 0, NULL);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(kc_accum_append(&a, &pq, &rec, i, false, &aborted), ST_OK);
+    assert_int_equal(pq.queued, 5);
+    kc_batch *b0 = kc_partq_pop(&pq), *b1 = kc_partq_pop(&pq), *b2 = kc_partq_pop(&pq);
+    assert_int_equal(pq.queued, 2);
+    /* b1 and b2 come back (b2 first), then b0: the queue is b0 b1 b2 b3 b4 */
+    kc_partq_requeue(&pq, b2);
+    kc_partq_requeue(&pq, b1);
+    kc_partq_requeue(&pq, b0);
+    uint64_t want = 0;
+    for (kc_batch *b = pq.head; b; b = b->next)
+        assert_int_equal(b->order, want++);
+    assert_int_equal(want, 5);
+    assert_int_equal(pq.tail->order, 4);
+    /* a retried batch waits for its backoff */
+    pq.head->retry_at_ms = 200;
+    pq.head->attempts = 1;
+    int64_t wake = INT64_MAX;
+    assert_false(kc_accum_sendable(&a, pq.head, 150, &wake));
+    assert_int_equal(wake, 200);
+    assert_true(kc_accum_sendable(&a, pq.head, 200, &wake));
+    drain_free(&a, &pq);
+    /* requeue into an empty queue sets the tail */
+    kc_partq_init(&pq, "t", 0);
+    assert_int_equal(kc_accum_append(&a, &pq, &rec, 0, false, &aborted), ST_OK);
+    kc_batch *only = kc_partq_pop(&pq);
+    kc_partq_requeue(&pq, only);
+    assert_ptr_equal(pq.head, only);
+    assert_ptr_equal(pq.tail, only);
+    drain_free(&a, &pq);
+    assert_int_equal(a.memory_used, 0);
+}
+
+static void test_expiry(void **state)
+{
+    (void)state;
+    kc_accum a;
+    kc_accum_init(&a, 100, 0, 1 << 20);
+    kc_partq pq;
+    kc_partq_init(&pq, "t", 0);
+    bool aborted;
+    char value[80];
+    memset(value, 'v', sizeof(value) - 1);
+    value[sizeof(value) - 1] = 0;
+    kc_append rec = record(NULL, value, 0, NULL);
+    assert_int_equal(kc_accum_append(&a, &pq, &rec, 1000, false, &aborted), ST_OK);
+    assert_int_equal(kc_accum_append(&a, &pq, &rec, 2000, false, &aborted), ST_OK);
+    assert_null(kc_partq_expire_head(&pq, 1999, 1000));
+    kc_batch *old = kc_partq_expire_head(&pq, 2000, 1000);
+    assert_non_null(old);
+    assert_int_equal(old->created_ms, 1000);
+    assert_null(kc_partq_expire_head(&pq, 2000, 1000));
+    kc_batch_free(&a, old);
+    drain_free(&a, &pq);
+}
+
+static void test_memory_account(void **state)
+{
+    (void)state;
+    kc_accum a;
+    kc_accum_init(&a, 16384, 0, 4096);
+    kc_partq p0, p1;
+    kc_partq_init(&p0, "t", 0);
+    kc_partq_init(&p1, "t", 1);
+    char value[200];
+    memset(value, 'v', sizeof(value) - 1);
+    value[sizeof(value) - 1] = 0;
+    kc_append rec = record("key", value, 0, NULL);
+    size_t charge = kc_record_charge(&rec);
+    assert_true(charge > 200);
+    bool aborted;
+    int appended = 0;
+    while (kc_accum_has_room(&a, charge)) {
+        assert_int_equal(kc_accum_append(&a, appended % 2 ? &p1 : &p0, &rec, 0, false, &aborted),
+                         ST_OK);
+        appended++;
+        assert_true(a.memory_used <= a.memory_limit); /* the check is never optimistic */
+    }
+    assert_true(appended >= 10);
+    assert_false(kc_accum_has_room(&a, charge));
+    kc_batch *b = kc_partq_pop(&p0);
+    kc_batch_free(&a, b);
+    assert_true(kc_accum_has_room(&a, charge));
+    drain_free(&a, &p0);
+    drain_free(&a, &p1);
+    assert_int_equal(a.memory_used, 0);
+    /* a report for a record that never reached a batch keeps its charge */
+    a.memory_used = 300;
+    kc_batch *single = kc_batch_new_single((void *)7, 123, 300);
+    assert_int_equal(single->count, 1);
+    assert_ptr_equal(single->meta[0].opaque, (void *)7);
+    kc_batch_free(&a, single);
+    assert_int_equal(a.memory_used, 0);
+}
+
+/* What a closed batch turns into: a valid RecordBatch with every record. */
+static void test_batch_builds_valid_record_batch(void **state)
+{
+    (void)state;
+    kc_accum a;
+    kc_accum_init(&a, 16384, 0, 1 << 20);
+    kc_partq pq;
+    kc_partq_init(&pq, "t", 0);
+    bool aborted;
+    for (int i = 0; i < 10; i++) {
+        char k[16], v[16];
+        snprintf(k, sizeof(k), "k%d", i);
+        snprintf(v, sizeof(v), "v%d", i);
+        kc_append rec = record(k, v, 5000 + (i % 3), NULL);
+        assert_int_equal(kc_accum_append(&a, &pq, &rec, 0, false, &aborted), ST_OK);
+    }
+    kc_batch *b = kc_partq_pop(&pq);
+    st_batch_params params = st_batch_params_default();
+    params.base_timestamp = b->base_timestamp;
+    params.codec = ST_CODEC_ZSTD;
+    st_buf wire;
+    st_buf_init(&wire);
+    assert_int_equal(st_batch_builder_finish(&b->builder, &params, &wire), ST_OK);
+    st_batch parsed;
+    assert_int_equal(st_batch_parse(wire.data, wire.len, true, &parsed), ST_OK);
+    assert_int_equal(parsed.header.record_count, 10);
+    assert_int_equal(parsed.header.max_timestamp, 5002);
+    st_record_iter it;
+    assert_int_equal(st_record_iter_init(&it, &parsed, 1 << 20), ST_OK);
+    st_record r;
+    int n = 0;
+    while (st_record_iter_next(&it, &r)) {
+        char want[16];
+        snprintf(want, sizeof(want), "v%d", n);
+        assert_true(st_slice_eq_cstr(r.value, want));
+        n++;
+    }
+    assert_int_equal(it.err, ST_OK);
+    assert_int_equal(n, 10);
+    st_record_iter_free(&it);
+    st_buf_free(&wire);
+    kc_batch_free(&a, b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_record_size_matches_encoding),
+        cmocka_unit_test(test_batches_close_by_size),
+        cmocka_unit_test(test_oversized_record_gets_its_own_batch),
+        cmocka_unit_test(test_linger_with_fake_clock),
+        cmocka_unit_test(test_linger_zero),
+        cmocka_unit_test(test_abort_on_new_batch),
+        cmocka_unit_test(test_retries_keep_their_order),
+        cmocka_unit_test(test_expiry),
+        cmocka_unit_test(test_memory_account),
+        cmocka_unit_test(test_batch_builds_valid_record_batch),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
