@@ -72,6 +72,7 @@ struct kc_partq {
     size_t queued;
     uint64_t next_order;
     int inflight;               /* batches of this partition in flight */
+    int32_t inflight_node;      /* the node they went to (the sender's) */
 
     /* idempotence (the sender's) */
     int32_t next_sequence;      /* for the next batch sent the first time */

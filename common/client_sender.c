@@ -5,7 +5,8 @@
  * go out now (at most one per partition per request, as in Java; at most
  * max.in.flight.requests.per.connection requests per connection; requests
  * no larger than max.request.size; nothing for a partition while a retried
- * batch waits for its predecessors to return), building the wire bytes
+ * batch waits for its predecessors to return, or while its leader moved and
+ * batches are still in flight to the old one), building the wire bytes
  * (compression, producer id, epoch, sequence), sending to the leader, and
  * handling each partition's answer: done, retry (in order, with backoff,
  * refreshing metadata when the error says it is stale), or failed.
@@ -301,6 +302,7 @@ static void send_set(kc_producer *p, node_set *set)
         }
         b->in_flight = true;
         b->pq->inflight++;
+        b->pq->inflight_node = set->conn->node_id;
         p->batches_in_flight++;
         ctx->batches[ctx->count++] = b;
     }
@@ -412,6 +414,11 @@ static void consider(kc_producer *p, round *r, kc_partq *pq, int64_t now, int64_
         p->client->md.stale = true;
         return;
     }
+    /* The leader moved while batches are in flight to the old one: they may
+     * come back for a retry, and must reach the new leader before anything
+     * after them, so nothing more goes out until they have returned. */
+    if (pq->inflight > 0 && pq->inflight_node != leader)
+        return;
     if (!conn_is_ready(conn)) {
         conn_connect(conn);
         return;
