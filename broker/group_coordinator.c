@@ -485,13 +485,25 @@ static void await_rebalance(group_coordinator *gc, consumer_group *g, cg_member 
         prepare_rebalance(gc, g, "a member joined or changed its subscription");
 }
 
+/* Kafka records a member's host as Java prints an InetAddress: "/" and the
+ * address, without the port. */
+static void client_host(const request *rq, char *out, size_t len)
+{
+    const char *peer = connection_peer(rq->conn);
+    const char *port = strrchr(peer, ':');
+    int n = port ? (int)(port - peer) : (int)strlen(peer);
+    snprintf(out, len, "/%.*s", n, peer);
+}
+
 static void add_member_and_rebalance(group_coordinator *gc, consumer_group *g, request *rq,
                                      const join_args *a, const char *member_id)
 {
     const kp_join_group_request *req = a->req;
+    char host[80];
+    client_host(rq, host, sizeof(host));
     cg_member *m = cg_member_new(g, member_id, a->version >= 5 ? req->group_instance_id
                                                                   : ST_SLICE_NULL,
-                                    rq->req.header.client_id, connection_peer(rq->conn),
+                                    rq->req.header.client_id, host,
                                     a->session_timeout_ms, a->rebalance_timeout_ms);
     if (!m || update_member(m, a) || group_add_member(g, m) != 0) {
         cg_member_free(m);
