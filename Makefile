@@ -137,11 +137,16 @@ run: deps
 
 # Benchmarks: our broker side by side with librdkafka's mock cluster
 # (bench/run.sh; librdkafka is linked into these bench binaries only).
-BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/mock_cluster
+BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/mock_cluster $(BUILD)/bench/client_bench
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lrdkafka -lpthread
+
+# Our client library against librdkafka in one binary (bench/client_bench.c).
+$(BUILD)/bench/client_bench: bench/client_bench.c $(BUILD)/libstrait.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libstrait.a -lrdkafka $(LIBS)
 
 bench: $(BUILD)/strait-broker $(BENCH_BIN)
 	@bash bench/run.sh

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # bench/run.sh — `make bench`: our broker side by side with librdkafka's
-# in-memory mock cluster, the same librdkafka load against both, in one run.
+# in-memory mock cluster, the same librdkafka load against both, in one run;
+# then our client library (common/kafka_client.h) against librdkafka, both
+# on our broker (bench/client_bench).
 #
 # Owns: building the bench binaries, starting one strait-broker (fresh data
 # directory on a local disk) and one mock cluster, running bench/loadgen
-# against each, printing the table, and stopping exactly the processes it
-# started (by pid). It never edits broker code or configuration files.
+# against each and bench/client_bench against our broker, printing the
+# tables, and stopping exactly the processes it started (by pid). It never
+# edits broker code or configuration files.
 #
 # Knobs (environment):
 #   BENCH_PRODUCE_RECORDS  records per produce row            (5000000)
@@ -23,6 +26,11 @@
 #                          it is tmpfs, else build/bench)
 #   BENCH_KEEP=1           keep the data directory afterwards
 #   BENCH_BROKER=PATH      benchmark this strait-broker binary instead of building build/strait-broker
+#   BENCH_CLIENT_SECONDS   seconds of producing per client in each client-library row      (4)
+#   BENCH_CLIENT_CONSUME_RECORDS records in each topic the client-library consume rows read (10000000)
+#   BENCH_ONLY             comma-separated sections to run: mock (ours vs the mock cluster:
+#                          produce, consume, latency, groups), client (our client library vs
+#                          librdkafka on our broker), big (the 2 GB topic); default: all
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +47,12 @@ COMMIT_CONSUMERS=${BENCH_COMMIT_CONSUMERS:-100}
 COMMIT_SECONDS=${BENCH_COMMIT_SECONDS:-3}
 GROUP_REPS=${BENCH_GROUP_REPS:-3}
 HEARTBEAT_MS=${BENCH_HEARTBEAT_MS:-100}
+CB_SECONDS=${BENCH_CLIENT_SECONDS:-4}
+CB_CONSUME_N=${BENCH_CLIENT_CONSUME_RECORDS:-10000000}
+want() { # SECTION -> whether BENCH_ONLY selects it
+    case ",${BENCH_ONLY:-all}," in *,all,* | *,"$1",*) return 0 ;; esac
+    return 1
+}
 COMMIT_PARTS=100
 REBALANCE_MEMBERS=10
 REBALANCE_PARTS=20
@@ -47,12 +61,13 @@ LAT_FETCH_WAIT_MS=100
 
 if [ -n "${BENCH_BROKER:-}" ]; then
     BROKER=$(realpath "$BENCH_BROKER")
-    make --no-print-directory -s -j2 build/bench/loadgen build/bench/mock_cluster
+    make --no-print-directory -s -j2 build/bench/loadgen build/bench/mock_cluster build/bench/client_bench
 else
     BROKER=$ROOT/build/strait-broker
-    make --no-print-directory -s -j2 build/strait-broker build/bench/loadgen build/bench/mock_cluster
+    make --no-print-directory -s -j2 build/strait-broker build/bench/loadgen build/bench/mock_cluster build/bench/client_bench
 fi
 LOADGEN=$ROOT/build/bench/loadgen
+CLIENT_BENCH=$ROOT/build/bench/client_bench
 MOCK=$ROOT/build/bench/mock_cluster
 
 # ---- a data directory on a real disk ----
@@ -204,6 +219,7 @@ throughput_row() { # NAME OURS_RPS OURS_MBPS MOCK_RPS MOCK_MBPS OURS_NS MOCK_NS
     printf "$ROW_FMT" "$1" "$(fmt_int "$2")" "${3:--}" "$(fmt_int "$4")" "${5:--}" "$(ratio "$2" "$4")" "${6:--}" "${7:--}"
 }
 
+if want mock; then
 printf "$HDR_FMT" "row" "ours rec/s" "ours MB/s" "mock rec/s" "mock MB/s" "ours/mock" "ours srv" "mock srv"
 printf "$HDR_FMT" "" "" "" "" "" "" "ns/rec" "ns/rec"
 printf "$HDR_FMT" "---" "----------" "---------" "----------" "---------" "---------" "--------" "--------"
@@ -305,9 +321,108 @@ echo " after the first JoinGroup (librdkafka 2.0.2: not configurable), and when 
 echo " waits session.timeout.ms - 1 s for members to rejoin instead of ending when all have; a"
 echo " follower's SyncGroup that reaches it after the leader's fails, and that member's rejoin costs"
 echo " another such wait.)"
+fi # want mock
+
+# ---- our client library vs librdkafka, both against our broker ----
+# run_cb LABEL ARGS... -> runs bench/client_bench against our broker; prints
+# its RESULT line with srv_cpu_s= and srv_ns_per_rec= appended (or FAILED).
+run_cb() {
+    local label=$1 out t0 t1 cpu recs
+    shift
+    check_broker
+    t0=$(cpu_ns "$BROKER_PID")
+    if out=$("$CLIENT_BENCH" "$@" -b "$OURS" 2>>"$WORK/client_bench.err"); then
+        t1=$(cpu_ns "$BROKER_PID")
+        out=$(echo "$out" | grep '^RESULT' | tail -1)
+        cpu=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+        recs=$(field "$out" records)
+        out="$out srv_cpu_s=$cpu srv_ns_per_rec=$(awk -v c="$cpu" -v n="${recs:-0}" 'BEGIN { if (n > 0) printf "%.0f", c * 1e9 / n; else print "-" }')"
+        echo "$label $out" >>"$RAW"
+        echo "$out"
+    else
+        echo "$label FAILED $out" >>"$RAW"
+        echo "bench: client_bench $* -b $OURS failed (see $RAW)" >&2
+        tail -5 "$WORK/client_bench.err" >&2 || true
+        echo "FAILED"
+    fi
+}
+
+if want client; then
+    echo
+    echo "client library vs librdkafka (same broker: our strait-broker)"
+    CB_FMT="%-30s %11s %7s %11s %7s %9s %9s %9s %9s %9s\n"
+    printf "$CB_FMT" "row" "ours rec/s" "MB/s" "rdk rec/s" "MB/s" "ours/rdk" "ours cli" "rdk cli" "ours srv" "rdk srv"
+    printf "$CB_FMT" "" "" "" "" "" "" "ns/rec" "ns/rec" "ns/rec" "ns/rec"
+    printf "$CB_FMT" "---" "----------" "----" "---------" "----" "--------" "--------" "--------" "--------" "--------"
+    cb_row() { # NAME OURS-RESULT RDK-RESULT
+        printf "$CB_FMT" "$1" "$(fmt_int "$(field "$2" rps)")" "$(field "$2" mbps)" \
+            "$(fmt_int "$(field "$3" rps)")" "$(field "$3" mbps)" \
+            "$(ratio "$(field "$2" rps)" "$(field "$3" rps)")" \
+            "$(field "$2" cli_ns_per_rec)" "$(field "$3" cli_ns_per_rec)" \
+            "$(field "$2" srv_ns_per_rec)" "$(field "$3" srv_ns_per_rec)"
+    }
+    CB_LINGER=5
+    CB_BATCH=1048576
+    CB_FETCH_WAIT=10
+    CB_FIRST=
+    n=0
+    for parts in 8 1; do
+        for acks in 1 all; do
+            if [ "$acks" = all ]; then idem=1; else idem=0; fi
+            for codec in none lz4; do
+                topic=cb-p$parts-a$acks-$codec
+                args=(-d "$CB_SECONDS" -s "$SIZE" -p "$parts" -a "$acks" -z "$codec" -l "$CB_LINGER" -B "$CB_BATCH" -i "$idem")
+                # alternate which client goes first (page cache, writeback)
+                if [ $((n % 2)) = 0 ]; then
+                    o=$(run_cb "cb-ours:$topic" produce -c ours -t "$topic-ours" "${args[@]}")
+                    r=$(run_cb "cb-rdk:$topic" produce -c rdkafka -t "$topic-rdk" "${args[@]}")
+                else
+                    r=$(run_cb "cb-rdk:$topic" produce -c rdkafka -t "$topic-rdk" "${args[@]}")
+                    o=$(run_cb "cb-ours:$topic" produce -c ours -t "$topic-ours" "${args[@]}")
+                fi
+                n=$((n + 1))
+                cb_row "produce ${parts}p acks=$acks $codec" "$o" "$r"
+            done
+        done
+    done
+    # consume: fixed topics (CB_CONSUME_N records, written by our producer),
+    # each read in full by both clients
+    for codec in none lz4; do
+        for parts in 8 1; do
+            topic=cb-cons-p$parts-$codec
+            run_cb "cb-fill:$topic" produce -c ours -t "$topic" -n "$CB_CONSUME_N" -s "$SIZE" -p "$parts" -a 1 -z "$codec" -l "$CB_LINGER" -B "$CB_BATCH" -i 0 >/dev/null
+            if [ "$codec" = lz4 ] && [ "$parts" = 8 ]; then
+                lz4_ratio=$(du -scb "$WORK/data/$topic"-* 2>/dev/null | tail -1 | awk -v n="$CB_CONSUME_N" -v s="$SIZE" '{ if ($1 > 0) printf "%.1f", n * s / $1; else print "?" }')
+            fi
+            o=$(run_cb "cb-ours:consume-$topic" consume -c ours -t "$topic" -p "$parts" -s "$SIZE" -w "$CB_FETCH_WAIT")
+            r=$(run_cb "cb-rdk:consume-$topic" consume -c rdkafka -t "$topic" -p "$parts" -s "$SIZE" -w "$CB_FETCH_WAIT")
+            cb_row "consume ${parts}p $codec ($(millions "$CB_CONSUME_N") rec)" "$o" "$r"
+            CB_FIRST="$CB_FIRST ${parts}p $codec $(field "$o" first_ms)/$(field "$r" first_ms);"
+        done
+    done
+    echo "(produce: ${CB_SECONDS} s of producing per client and row, then flush; timed from the first record to the"
+    echo " end of the flush; $SIZE-byte JSON-like values from a pool of 8192 (lz4: ${lz4_ratio:-?}:1 on disk), no keys, explicit"
+    echo " round-robin over partitions 0..P-1 of an 8-partition topic, every record counted in a delivery callback."
+    echo " Both clients: linger.ms=$CB_LINGER, batch.size=$CB_BATCH (librdkafka also batch.num.messages=1000000 and"
+    echo " message.max.bytes=$CB_BATCH so bytes close a batch), 5 requests in flight per connection, 64 MiB of buffer"
+    echo " (buffer.memory / queue.buffering.max.kbytes), enable.idempotence=false with acks=1 and =true with acks=all"
+    echo " (set explicitly on both; ours defaults to true, librdkafka to false). Ours: one thread, owned loop,"
+    echo " kc_produce + kc_producer_poll(0) every 1024 records; librdkafka: rd_kafka_produce(F_COPY) + rd_kafka_poll(0)"
+    echo " every 1024 records, plus its own background threads. The first of each pair alternates row by row."
+    echo " Consume: assign partitions 0..P-1 at the beginning, no group, no commits, until every record present at"
+    echo " start was read (topics filled by our producer; offsets and value sizes checked); timed from the first"
+    echo " record to the last. fetch.max.bytes 52428800, max.partition.fetch.bytes 1048576, fetch.min.bytes 1 (both"
+    echo " clients' defaults), fetch wait ${CB_FETCH_WAIT} ms on both (with the default 500 ms a Fetch holding only partitions"
+    echo " already read to the end is parked for 500 ms while the others wait behind it: a tail stall that would"
+    echo " dominate these short rows), check.crcs=false on both, up to 4096 records per poll call; librdkafka uses"
+    echo " rd_kafka_assign (with an unused group.id) and rd_kafka_consume_batch_queue, ours kc_consumer_assign and"
+    echo " kc_consumer_poll_batch. First record after assign, ms ours/librdkafka:$CB_FIRST"
+    echo " (librdkafka often sends its first Fetch only ~500 ms after assign). cli ns/rec = client process CPU (all"
+    echo " threads) / records; srv ns/rec = broker CPU / records. Client and broker share $(nproc) cores.)"
+fi # want client
 
 # ---- ours alone: a 2 GB topic read from the start ----
-if [ "$BIG_N" -gt 0 ]; then
+if [ "$BIG_N" -gt 0 ] && want big; then
     echo
     BIG_FMT="%-46s %11s %9s %10s\n"
     printf "$BIG_FMT" "ours alone" "rec/s" "MB/s" "srv ns/rec"

@@ -21,6 +21,7 @@ const char *kc_err_name(kc_err err)
     case KC_ERR_FATAL: return "KC_ERR_FATAL";
     case KC_ERR_RESOLVE: return "KC_ERR_RESOLVE";
     case KC_ERR_STATE: return "KC_ERR_STATE";
+    case KC_ERR_NO_OFFSET: return "KC_ERR_NO_OFFSET";
     }
     if (err > 0 || err == KAFKA_UNKNOWN_SERVER_ERROR)
         return kafka_error_name((int16_t)err);

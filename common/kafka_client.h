@@ -829,19 +829,23 @@ kc_err kc_admin_delete_records(kc_client *client, kc_delete_records *items, size
  *   check.crcs (true), client.rack (""), exclude.internal.topics (true),
  *   group.protocol (classic; the only one supported).
  *
- * Progress. As with Java's KafkaConsumer, rebalances, position lookups and
- * callbacks happen inside kc_consumer_poll (and commit/close): call it
- * regularly, at least every max.poll.interval.ms. Heartbeats, fetches and
+ * Progress. As with Java's KafkaConsumer, rebalances (revoking, applying a
+ * new assignment) and the callbacks happen inside kc_consumer_poll (and
+ * commit/close): call it regularly, at least every max.poll.interval.ms. Heartbeats, fetches and
  * commits run whenever the client's loop runs: with an owned loop that is
  * only inside the blocking calls, so with an owned loop poll at least every
  * session.timeout.ms as well, or the group drops the member.
  *
  * Callbacks (rebalance, commit) run only from inside kc_consumer_poll,
- * kc_consumer_poll_batch, kc_consumer_commit_sync and kc_consumer_close,
- * never from the loop: they may call any consumer function, including
- * kc_consumer_commit_sync, but not kc_consumer_close/free. With an external
- * loop, the ready callback (called from the loop) says that poll has
- * something to return; it may call kc_consumer_poll(c, 0) only.
+ * kc_consumer_poll_batch, kc_consumer_commit_sync and kc_consumer_close:
+ * they may call any consumer function, including kc_consumer_commit_sync,
+ * but not kc_consumer_close/free. With an external loop, the ready callback
+ * (called from the loop) says that poll has something to return (records,
+ * an error, a rebalance to run); call kc_consumer_poll(c, 0) from it until
+ * it returns NULL. Callbacks that poll(c, 0) runs from inside the loop may
+ * not block: there kc_consumer_commit_sync/committed answer KC_ERR_STATE
+ * (use kc_consumer_commit_async), and the automatic commit before a
+ * revocation is sent asynchronously.
  * ====================================================================== */
 
 typedef struct kc_consumer kc_consumer;
@@ -895,8 +899,8 @@ void kc_partition_list_sort(kc_partition_list *list);
 
 /* One record, or an error event (err != 0: then errstr says what, and topic
  * and partition name the partition when there is one, else NULL/-1).
- * Everything is valid until the next poll, commit, seek, assign, subscribe
- * or close call on the consumer. */
+ * Everything it points to belongs to the consumer and stays valid until the
+ * next kc_consumer_poll/poll_batch/close/free on it. */
 typedef struct kc_message {
     kc_err err;
     const char *errstr;        /* "" for records */
@@ -994,7 +998,10 @@ kc_err kc_consumer_assignment(kc_consumer *c, kc_partition_list **out);
 
 /* Runs the consumer for at most timeout_ms and returns the next record or
  * error event, or NULL when there is none (timeout_ms 0: only what is
- * ready). Valid until the next call on the consumer (see kc_message). */
+ * ready). Errors: KC_ERR_NO_OFFSET / KAFKA_OFFSET_OUT_OF_RANGE with
+ * auto.offset.reset=none (the partition waits for a seek), KC_ERR_FATAL
+ * (e.g. FENCED_INSTANCE_ID: every later poll returns it too), a Kafka code
+ * for a failed fetch or join, KC_ERR_BAD_RESPONSE for a corrupt batch. */
 const kc_message *kc_consumer_poll(kc_consumer *c, int timeout_ms);
 /* Up to max (and max.poll.records) messages into out[]; returns the count.
  * Waits at most timeout_ms for the first one. */
