@@ -237,6 +237,24 @@ if gcc -std=gnu11 -O1 -g $SAN -Wall -Wextra -Werror -D_GNU_SOURCE -I"$STRAIT_ROO
     timeout 60 kcat -C -b "$BS" -t trucks_gps -e -q -f '%p %k %s\n' >"$T_TMP/trucks.dump" 2>&1
     py_check "trucks_gps: JSON positions keyed by truck id on the Java client's partition" \
         trucks "$T_TMP/trucks.dump" 5 4 6
+    # The consumer example reads the 20 positions in a group, then a second run of
+    # the same group resumes after the committed offsets and reads nothing.
+    tc=$T_TMP/trucks_consumer
+    # shellcheck disable=SC2086
+    if gcc -std=gnu11 -O1 -g $SAN -Wall -Wextra -Werror -D_GNU_SOURCE -I"$STRAIT_ROOT" -o "$tc" \
+        "$STRAIT_ROOT/examples/trucks_consumer.c" "$LIBSTRAIT" $LIBS 2>"$T_TMP/tc-cc.err"; then
+        timeout 60 "$tc" --bootstrap-server "$BS" --group dash --max 20 >"$T_TMP/tc1.out" 2>"$T_TMP/tc1.err"
+        n1=$(grep -c '"latitude"' "$T_TMP/tc1.out")
+        timeout 60 "$tc" --bootstrap-server "$BS" --group dash --idle-ms 2000 >"$T_TMP/tc2.out" 2>"$T_TMP/tc2.err"
+        n2=$(grep -c '"latitude"' "$T_TMP/tc2.out")
+        if [ "$n1" = 20 ] && [ "$n2" = 0 ]; then
+            t_ok "examples/trucks_consumer reads the 20 positions in a group, and a restart resumes after them"
+        else
+            t_fail "examples/trucks_consumer in a group" "first run $n1 (want 20), second $n2 (want 0): $(tail -2 "$T_TMP/tc1.err" "$T_TMP/tc2.err")"
+        fi
+    else
+        t_fail "examples/trucks_consumer.c compiles" "$(head -5 "$T_TMP/tc-cc.err")"
+    fi
     if "$trucks" --bootstrap-server 127.0.0.1:1 --updates 1 >/dev/null 2>"$T_TMP/trucks-dead.err"; then
         t_fail "trucks_producer against a dead address exits non-zero" "it exited 0"
     elif grep -q 'no broker reachable' "$T_TMP/trucks-dead.err"; then
