@@ -4,7 +4,7 @@
 # Debian packages the build and the tests need: the one list.
 DEBIAN_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev \
 	libev-dev libyaml-dev libzstd-dev zlib1g-dev liblz4-dev libsnappy-dev \
-	libsqlite3-dev libssl-dev libcmocka-dev \
+	libsqlite3-dev libmicrohttpd-dev libssl-dev libcmocka-dev \
 	librdkafka-dev kcat python3 python3-confluent-kafka
 # Node.js and npm (kafkajs interop tests): Debian's packages, unless a node
 # with npm is already installed (e.g. from NodeSource, whose nodejs conflicts
@@ -20,11 +20,12 @@ WARN := -Wall -Wextra -Werror
 BASE_CFLAGS := -std=gnu11 $(WARN) -MMD -MP -I. -D_GNU_SOURCE
 CFLAGS ?= -O2 -g
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-LIBS := -lev -lyaml -lz -lzstd -llz4 -lsnappy -lpthread -lm
+LIBS := -lev -lyaml -lz -lzstd -llz4 -lsnappy -lsqlite3 -lmicrohttpd -lpthread -lm
 TEST_LIBS := -lcmocka
 
 COMMON_SRC := $(wildcard common/*.c common/protocol/*.c)
 BROKER_SRC := $(filter-out broker/main.c,$(wildcard broker/*.c))
+MIRROR_SRC := $(filter-out mirror/main.c,$(wildcard mirror/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_HELPERS := $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c))
 
@@ -32,9 +33,11 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 COMMON_ASAN_OBJ := $(COMMON_SRC:%.c=$(BUILD)/asan/%.o)
 BROKER_OBJ := $(BROKER_SRC:%.c=$(BUILD)/obj/%.o)
 BROKER_ASAN_OBJ := $(BROKER_SRC:%.c=$(BUILD)/asan/%.o)
+MIRROR_OBJ := $(MIRROR_SRC:%.c=$(BUILD)/obj/%.o)
+MIRROR_ASAN_OBJ := $(MIRROR_SRC:%.c=$(BUILD)/asan/%.o)
 TOOLS_SRC := $(wildcard tools/*.c)
 TOOLS_OBJ := $(TOOLS_SRC:%.c=$(BUILD)/obj/%.o)
-BINARIES := $(BUILD)/strait-broker $(if $(TOOLS_SRC),$(BUILD)/strait)
+BINARIES := $(BUILD)/strait-broker $(BUILD)/strait $(BUILD)/strait-mirror
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
 UNIT_HELPER_OBJ := $(UNIT_HELPERS:%.c=$(BUILD)/asan/%.o)
 
@@ -69,6 +72,18 @@ $(BUILD)/asan/libstrait-broker.a: $(BROKER_ASAN_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+$(BUILD)/libstrait-mirror.a: $(MIRROR_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/asan/libstrait-mirror.a: $(MIRROR_ASAN_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+# The replicator daemon and its commands (failover, status).
+$(BUILD)/strait-mirror: $(BUILD)/obj/mirror/main.o $(BUILD)/libstrait-mirror.a $(BUILD)/libstrait.a
+	$(CC) -o $@ $^ $(LIBS)
+
 $(BUILD)/strait-broker: $(BUILD)/obj/broker/main.o $(BUILD)/libstrait-broker.a $(BUILD)/libstrait.a
 	$(CC) -o $@ $^ $(LIBS)
 
@@ -84,7 +99,7 @@ $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -c $< -o $@
 
-$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/unit/%.o $(UNIT_HELPER_OBJ) $(BUILD)/asan/libstrait-broker.a $(BUILD)/asan/libstrait.a
+$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/unit/%.o $(UNIT_HELPER_OBJ) $(BUILD)/asan/libstrait-mirror.a $(BUILD)/asan/libstrait-broker.a $(BUILD)/asan/libstrait.a
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 

@@ -45,7 +45,7 @@ size_t kc_record_charge(const kc_append *rec)
     return kc_record_encoded_size(0, 0, rec) + DELTA_SLACK + META_OVERHEAD + BATCH_OVERHEAD;
 }
 
-static kc_batch *batch_new(kc_partq *pq, int64_t now_ms, int64_t timestamp)
+static kc_batch *batch_new(kc_partq *pq, int64_t now_ms, int64_t timestamp, int codec)
 {
     kc_batch *b = calloc(1, sizeof(*b));
     if (!b)
@@ -56,6 +56,7 @@ static kc_batch *batch_new(kc_partq *pq, int64_t now_ms, int64_t timestamp)
     b->order = pq ? pq->next_order++ : 0;
     b->created_ms = now_ms;
     b->base_timestamp = timestamp;
+    b->codec = codec;
     b->base_sequence = -1;
     b->producer_id = -1;
     b->producer_epoch = -1;
@@ -90,16 +91,30 @@ static void push_tail(kc_partq *pq, kc_batch *b)
     pq->queued++;
 }
 
-/* The open batch at the tail that can take a record of the given size, or NULL. */
-static kc_batch *open_batch(kc_accum *a, kc_partq *pq, const kc_append *rec, size_t *size)
+/* Closes the open batch b: it is ready to send. */
+static void close_batch(kc_accum *a, kc_batch *b)
+{
+    b->closed = true;
+    a->batches_filled++;
+}
+
+/* The open batch at the tail that can take a record of the given size, or
+ * NULL. A tail of another codec is closed, and *codec_change set. */
+static kc_batch *open_batch(kc_accum *a, kc_partq *pq, const kc_append *rec, size_t *size,
+                            bool *codec_change)
 {
     kc_batch *b = pq->tail;
+    *codec_change = false;
     if (!b || b->closed)
         return NULL;
+    if (b->codec != rec->codec) {
+        close_batch(a, b);
+        *codec_change = true;
+        return NULL;
+    }
     *size = kc_record_encoded_size(rec->timestamp - b->base_timestamp, b->count, rec);
     if (b->count > 0 && ST_BATCH_HEADER_SIZE + b->records_size + *size > (size_t)a->batch_size) {
-        b->closed = true;
-        a->batches_filled++;
+        close_batch(a, b);
         return NULL;
     }
     return b;
@@ -110,14 +125,15 @@ st_err kc_accum_append(kc_accum *a, kc_partq *pq, const kc_append *rec, int64_t 
 {
     *aborted = false;
     size_t size = 0;
-    kc_batch *b = open_batch(a, pq, rec, &size);
+    bool codec_change;
+    kc_batch *b = open_batch(a, pq, rec, &size, &codec_change);
     size_t charge = 0;
     if (!b) {
-        if (abort_on_new_batch) {
+        if (abort_on_new_batch && !codec_change) {
             *aborted = true;
             return ST_OK;
         }
-        b = batch_new(pq, now_ms, rec->timestamp);
+        b = batch_new(pq, now_ms, rec->timestamp, rec->codec);
         if (!b)
             return ST_ERR_NOMEM;
         size = kc_record_encoded_size(0, 0, rec);
@@ -144,10 +160,8 @@ st_err kc_accum_append(kc_accum *a, kc_partq *pq, const kc_append *rec, int64_t 
     charge += size + META_OVERHEAD;
     b->charged += charge;
     a->memory_used += charge;
-    if (ST_BATCH_HEADER_SIZE + b->records_size >= (size_t)a->batch_size) {
-        b->closed = true;
-        a->batches_filled++;
-    }
+    if (ST_BATCH_HEADER_SIZE + b->records_size >= (size_t)a->batch_size)
+        close_batch(a, b);
     return ST_OK;
 }
 
@@ -205,7 +219,7 @@ kc_batch *kc_partq_expire_head(kc_partq *pq, int64_t now_ms, int64_t timeout_ms)
 
 kc_batch *kc_batch_new_single(void *opaque, int64_t timestamp, size_t charged)
 {
-    kc_batch *b = batch_new(NULL, 0, timestamp);
+    kc_batch *b = batch_new(NULL, 0, timestamp, ST_CODEC_NONE);
     if (!b)
         return NULL;
     b->meta = malloc(sizeof(*b->meta));

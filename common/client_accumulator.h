@@ -2,7 +2,8 @@
  * (internal).
  *
  * Owns: the queue of batches of each partition (kc_partq), appending records
- * to the open batch (closing it when the next record would pass batch.size),
+ * to the open batch (closing it when the next record would pass batch.size,
+ * or when its codec differs from the batch's: a batch has one codec),
  * deciding when a batch may be sent (full, linger.ms passed, flushing,
  * memory exhausted, retry backoff over), putting retried batches back in
  * their original order, expiring batches past delivery.timeout.ms, and the
@@ -37,6 +38,7 @@ struct kc_batch {
     kc_partq *pq;               /* NULL for a record that never reached a partition */
     uint64_t order;             /* creation order within the partition */
     st_batch_builder builder;   /* the uncompressed records while open */
+    int codec;                  /* Kafka's codec id the sender compresses with */
     kc_rec_meta *meta;
     int32_t meta_cap;
     int32_t count;
@@ -100,6 +102,8 @@ typedef struct kc_append {
     size_t header_count;
     int64_t timestamp;
     void *opaque;
+    int codec;                  /* Kafka's codec id of its batch (ST_CODEC_*):
+                                 * the producer resolves KC_COMPRESSION_* */
 } kc_append;
 
 void kc_accum_init(kc_accum *a, int32_t batch_size, int64_t linger_ms, size_t memory_limit);
@@ -118,10 +122,13 @@ static inline bool kc_accum_has_room(const kc_accum *a, size_t charge)
     return a->memory_used + charge <= a->memory_limit;
 }
 
-/* Appends rec to the partition's open batch, or to a new batch. With
- * abort_on_new_batch, when a new batch would be needed nothing is appended
- * and *aborted is set (the sticky partitioner then switches partitions).
- * ST_ERR_NOMEM on allocation failure. */
+/* Appends rec to the partition's open batch, or to a new batch (with
+ * rec->codec). A record whose codec differs from the open batch's closes
+ * it and starts a new batch. With abort_on_new_batch, when a new batch
+ * would be needed because the open one is full (or there is none) nothing
+ * is appended and *aborted is set (the sticky partitioner then switches
+ * partitions); a codec change never aborts. ST_ERR_NOMEM on allocation
+ * failure. */
 st_err kc_accum_append(kc_accum *a, kc_partq *pq, const kc_append *rec, int64_t now_ms,
                        bool abort_on_new_batch, bool *aborted);
 

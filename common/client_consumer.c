@@ -357,6 +357,7 @@ static bool fill_record(kc_consumer *c, kc_message *m, const char *topic, int32_
     m->timestamp = r->timestamp;
     m->timestamp_type = r->timestamp_type;
     m->leader_epoch = r->leader_epoch;
+    m->compression = r->codec;
     if (r->rec.key.len >= 0) {
         if (!(m->key = arena_copy(a, r->rec.key.ptr, (size_t)r->rec.key.len)))
             return false;

@@ -208,6 +208,7 @@ static void fill(const kc_chunk *ch, const st_record *rec, kc_chunk_record *out)
     out->rec = *rec;
     out->offset = rec->offset;
     out->leader_epoch = h->partition_leader_epoch;
+    out->codec = st_batch_codec(h);
     if (st_batch_has_log_append_time(h)) {
         out->timestamp = h->max_timestamp;
         out->timestamp_type = 1;

@@ -53,6 +53,7 @@ typedef struct kc_chunk_record {
     int64_t timestamp;
     int timestamp_type;           /* 0 create time, 1 log append time */
     int32_t leader_epoch;
+    int codec;                    /* the batch's codec (attributes bits 0-2: ST_CODEC_*) */
     st_record rec;                /* key, value, headers (st_header_iter) */
 } kc_chunk_record;
 

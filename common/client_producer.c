@@ -1,9 +1,10 @@
 /* client_producer.c — the producer's public calls (see kafka_client.h and
  * client_producer.h).
  *
- * Owns: kc_produce (checks, partitioning, back-pressure on buffer.memory),
- * the producer's topics and the records waiting for their topic's metadata,
- * the done queue and serving delivery reports, poll, flush, close and free.
+ * Owns: kc_produce (checks, each record's codec, partitioning, back-pressure
+ * on buffer.memory), the producer's topics and the records waiting for their
+ * topic's metadata, the done queue and serving delivery reports, poll,
+ * flush, close and free.
  * Delivery callbacks run only from kc_producer_poll/flush/close/free, from a
  * kc_produce that waits for memory (owned loop), or from the caller's loop
  * (external loop) — never from inside the sender. */
@@ -517,6 +518,9 @@ static kc_err check_record(kc_producer *p, const kc_record *rec)
         return kc_fail(c, KC_ERR_INVALID_ARG, "partition %d is not valid", rec->partition);
     if (rec->key_len > INT32_MAX || rec->value_len > INT32_MAX)
         return kc_fail(c, KC_ERR_RECORD_TOO_LARGE, "key or value larger than 2 GB");
+    if (rec->compression < KC_COMPRESSION_PRODUCER || rec->compression > KC_COMPRESSION_ZSTD)
+        return kc_fail(c, KC_ERR_INVALID_ARG, "compression %d is not a KC_COMPRESSION_* value",
+                       rec->compression);
     if (rec->header_count > 10000 || (rec->header_count && !rec->headers))
         return kc_fail(c, KC_ERR_INVALID_ARG, "bad headers");
     for (size_t i = 0; i < rec->header_count; i++)
@@ -534,6 +538,14 @@ static st_slice slice_of(const void *p, size_t len)
     return p ? st_slice_from(p, len) : ST_SLICE_NULL;
 }
 
+/* Kafka's codec id for the record's batch: its own, else compression.type. */
+static int record_codec(const kc_producer *p, const kc_record *rec)
+{
+    if (rec->compression == KC_COMPRESSION_PRODUCER)
+        return p->conf->compression_type;
+    return rec->compression - 1;
+}
+
 static kc_err produce_one(kc_producer *p, const kc_record *rec, void *opaque,
                           st_record_header *headers)
 {
@@ -549,6 +561,7 @@ static kc_err produce_one(kc_producer *p, const kc_record *rec, void *opaque,
         .header_count = rec->header_count,
         .timestamp = rec->timestamp == KC_TIMESTAMP_NOW ? kc_wallclock_ms() : rec->timestamp,
         .opaque = opaque,
+        .codec = record_codec(p, rec),
     };
     size_t charge = kc_record_charge(&app);
     if (charge > (size_t)p->conf->max_request_size)

@@ -191,10 +191,11 @@ static void on_produce_done(conn_req *req, kc_err err, const char *errstr, void 
 
 /* ---- building requests ------------------------------------------------------------- */
 
-static st_compress_opts compress_opts(const kc_config *conf)
+/* The options for a batch of this codec: the producer's level for it. */
+static st_compress_opts compress_opts(const kc_config *conf, int codec)
 {
     st_compress_opts opts = ST_COMPRESS_OPTS_DEFAULT;
-    switch (conf->compression_type) {
+    switch (codec) {
     case ST_CODEC_GZIP:
         if (conf->compression_gzip_level >= 0)
             opts.level = conf->compression_gzip_level;
@@ -214,8 +215,8 @@ static st_err build_wire(kc_producer *p, kc_batch *b)
     if (b->wire.len == 0) {
         st_batch_params params = st_batch_params_default();
         params.base_timestamp = b->base_timestamp;
-        params.codec = p->conf->compression_type;
-        params.compress = compress_opts(p->conf);
+        params.codec = b->codec; /* the records' own, or compression.type */
+        params.compress = compress_opts(p->conf, b->codec);
         params.producer_id = b->producer_id;
         params.producer_epoch = b->producer_epoch;
         params.base_sequence = b->base_sequence;

@@ -386,6 +386,25 @@ typedef struct kc_header {
     size_t value_len;
 } kc_header;
 
+/* The compression of one record's batch (kc_record.compression). The
+ * zero value, KC_COMPRESSION_PRODUCER, means the producer's
+ * compression.type; the others are Kafka's codec ids + 1 (see
+ * kc_compression_from_codec), chosen per record, e.g. by a mirror that
+ * keeps each source batch's codec. */
+#define KC_COMPRESSION_PRODUCER 0 /* the producer's compression.type */
+#define KC_COMPRESSION_NONE 1
+#define KC_COMPRESSION_GZIP 2
+#define KC_COMPRESSION_SNAPPY 3
+#define KC_COMPRESSION_LZ4 4
+#define KC_COMPRESSION_ZSTD 5
+
+/* The KC_COMPRESSION_* value for a Kafka codec id (0 none, 1 gzip, 2
+ * snappy, 3 lz4, 4 zstd: kc_message.compression). */
+static inline int kc_compression_from_codec(int codec_id)
+{
+    return codec_id + 1;
+}
+
 /* One record to produce. Everything is copied by kc_produce(). */
 typedef struct kc_record {
     const char *topic;
@@ -397,6 +416,14 @@ typedef struct kc_record {
     const kc_header *headers;
     size_t header_count;
     int64_t timestamp;      /* ms since the epoch, or KC_TIMESTAMP_NOW */
+    /* KC_COMPRESSION_PRODUCER (0: compression.type), or KC_COMPRESSION_NONE
+     * .. _ZSTD for this record's batch; anything else is KC_ERR_INVALID_ARG.
+     * A batch holds records of one codec: within a partition, a record whose
+     * codec differs from the open batch's closes that batch and starts a new
+     * one (order and idempotence sequences are unaffected; the sticky
+     * partitioner stays on its partition). The codec's level is the
+     * producer's compression.<codec>.level. */
+    int compression;
 } kc_record;
 
 /* The outcome of one record. */
@@ -916,6 +943,10 @@ typedef struct kc_message {
     size_t value_len;
     const kc_header *headers;
     size_t header_count;
+    int compression;           /* the codec of the record's batch on the wire: Kafka's
+                                * ids, 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd (0
+                                * for error events); kc_compression_from_codec()
+                                * turns it into a kc_record.compression */
 } kc_message;
 
 /* ---- Callbacks ----------------------------------------------------------------- */

@@ -389,7 +389,7 @@ static bool produce_line(kc_producer *p, const reader_props *rp, producer_state 
     if (info)
         *info = (sent_info){rec.key_len, rec.key == NULL, rec.value_len, rec.value == NULL};
     kc_record r = {st->topic, KC_PARTITION_ANY, rec.key, rec.key_len, rec.value, rec.value_len,
-                   rec.headers, rec.header_count, KC_TIMESTAMP_NOW};
+                   rec.headers, rec.header_count, KC_TIMESTAMP_NOW, KC_COMPRESSION_PRODUCER};
     kc_err err = kc_produce(p, &r, info);
     free(rec.headers);
     if (err) {

@@ -233,7 +233,7 @@ static bool produce(const char *bootstrap, const char *topic, int32_t partition,
         int kl = snprintf(key, sizeof(key), "key-%d", base + i);
         int vl = snprintf(value, sizeof(value), "value-%d", base + i);
         kc_record rec = {topic, partition, key, (size_t)kl, value, (size_t)vl, NULL, 0,
-                         KC_TIMESTAMP_NOW};
+                         KC_TIMESTAMP_NOW, KC_COMPRESSION_PRODUCER};
         if (kc_produce(p, &rec, NULL) != KC_OK)
             errors++;
     }
@@ -865,7 +865,8 @@ static int cmd_positions(const char *bs)
     kc_producer *p = kc_producer_new(pc, NULL, err, sizeof(err));
     kc_config_free(pc);
     kc_header hs[] = {{"trace", "abc", 3}, {"empty", NULL, 0}};
-    kc_record rec = {topic, 0, NULL, 0, NULL, 0, hs, 2, 1234567890123LL};
+    kc_record rec = {topic, 0, NULL, 0, NULL, 0, hs, 2, 1234567890123LL,
+                     KC_COMPRESSION_PRODUCER};
     kc_produce(p, &rec, NULL);
     kc_producer_close(p, 10000);
     const kc_message *m = NULL;

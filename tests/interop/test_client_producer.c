@@ -30,7 +30,15 @@
  *       KC_ERR_UNSUPPORTED with "not supported by this broker".
  *   metadata BOOTSTRAP TOPIC
  *       kc_client_connect, then a ListOffsets to every partition leader
- *       through kc_client_send; checks the generic request path. */
+ *       through kc_client_send; checks the generic request path.
+ *   codecs BOOTSTRAP TOPIC
+ *       records with per-record codecs (kc_record.compression) to TOPIC's
+ *       partition 0: a raw Fetch finds one batch per codec change with
+ *       that codec, a consumer reports each record's codec in
+ *       kc_message.compression, and copying them to TOPIC-copy with
+ *       kc_compression_from_codec() (as the mirror does) keeps the batches'
+ *       codecs although that producer's compression.type differs. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +48,7 @@
 
 #include "common/kafka_client.h"
 #include "common/protocol/messages.h"
+#include "common/record_batch.h"
 
 static int passed, failed;
 
@@ -642,6 +651,298 @@ static int cmd_external(int argc, char **argv)
     return summary();
 }
 
+/* ---- per-record codecs ---------------------------------------------------------------------- */
+
+/* Runs of records sharing one kc_record.compression. The first producer's
+ * compression.type is gzip, so KC_COMPRESSION_PRODUCER means gzip there. */
+typedef struct codec_run {
+    int compression;  /* kc_record.compression */
+    int count;
+} codec_run;
+
+static const codec_run CODEC_RUNS[] = {
+    {KC_COMPRESSION_PRODUCER, 3}, {KC_COMPRESSION_NONE, 2}, {KC_COMPRESSION_ZSTD, 4},
+    {KC_COMPRESSION_SNAPPY, 1},   {KC_COMPRESSION_LZ4, 2},  {KC_COMPRESSION_GZIP, 2},
+    {KC_COMPRESSION_PRODUCER, 1}, {KC_COMPRESSION_NONE, 3},
+};
+#define CODEC_RECORDS 18
+
+/* The batches on the broker (codec id, records): the gzip run and the
+ * KC_COMPRESSION_PRODUCER (gzip) run after it share one batch. */
+static const int CODEC_BATCHES[][2] = {{1, 3}, {0, 2}, {4, 4}, {2, 1}, {3, 2}, {1, 3}, {0, 3}};
+#define CODEC_BATCH_COUNT 7
+
+/* The codec id record i must arrive with. */
+static int codec_of_record(int i)
+{
+    for (int b = 0; b < CODEC_BATCH_COUNT; b++) {
+        if (i < CODEC_BATCHES[b][1])
+            return CODEC_BATCHES[b][0];
+        i -= CODEC_BATCHES[b][1];
+    }
+    return -1;
+}
+
+typedef struct codec_reports {
+    int count;
+    int errors;
+    int out_of_order;  /* reports whose offset is not their record number */
+    char first_error[256];
+} codec_reports;
+
+static void on_codec_delivery(const kc_delivery *d, void *cb_opaque)
+{
+    codec_reports *r = cb_opaque;
+    r->count++;
+    if (d->err && !r->errors++)
+        snprintf(r->first_error, sizeof(r->first_error), "%s", d->errstr);
+    if (!d->err && d->offset != (int64_t)(intptr_t)d->opaque)
+        r->out_of_order++;
+}
+
+static kc_producer *codec_producer(const char *bootstrap, const char *compression_type,
+                                   codec_reports *reports)
+{
+    char err[512];
+    kc_config *conf = kc_config_new();
+    kc_config_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err));
+    kc_config_set(conf, "compression.type", compression_type, err, sizeof(err));
+    /* a long linger: batches close only by codec changes (and the flush) */
+    kc_config_set(conf, "linger.ms", "10000", err, sizeof(err));
+    kc_config_set_delivery_cb(conf, on_codec_delivery, reports);
+    kc_producer *p = kc_producer_new(conf, NULL, err, sizeof(err));
+    kc_config_free(conf);
+    if (!p)
+        fprintf(stderr, "kc_producer_new: %s\n", err);
+    return p;
+}
+
+typedef struct fetch_wait {
+    int done;
+    kc_err err;
+    char errstr[256];
+    int16_t code;
+    uint8_t *records;  /* a copy (malloc) of partition 0's record bytes */
+    size_t len;
+} fetch_wait;
+
+static void on_codec_fetch(kc_client *c, const kc_response *resp, void *opaque)
+{
+    (void)c;
+    fetch_wait *w = opaque;
+    w->done = 1;
+    w->err = resp->err;
+    snprintf(w->errstr, sizeof(w->errstr), "%s", resp->errstr);
+    if (resp->err)
+        return;
+    const kp_fetch_response *r = resp->body;
+    if (r->responses_count < 1 || r->responses[0].partitions_count < 1) {
+        w->err = KC_ERR_BAD_RESPONSE;
+        return;
+    }
+    const kp_fetch_response_partition_data *pd = &r->responses[0].partitions[0];
+    w->code = pd->error_code;
+    if (pd->records.len > 0 && (w->records = malloc((size_t)pd->records.len))) {
+        memcpy(w->records, pd->records.ptr, (size_t)pd->records.len);
+        w->len = (size_t)pd->records.len;
+    }
+}
+
+/* Fetches partition 0 of topic from offset 0 with a raw Fetch (not the
+ * consumer) and checks its batches: CODEC_BATCHES' codecs and sizes, one
+ * producer id, contiguous sequence numbers. */
+static void check_broker_batches(kc_client *c, const char *topic, const char *what)
+{
+    kp_fetch_request req;
+    kp_fetch_request_init(&req);
+    kp_fetch_request_fetch_topic t;
+    kp_init(&kp_fetch_request_fetch_topic_desc, &t);
+    kp_fetch_request_fetch_partition part;
+    kp_init(&kp_fetch_request_fetch_partition_desc, &part);
+    part.partition = 0;
+    part.current_leader_epoch = -1;
+    part.fetch_offset = 0;
+    part.last_fetched_epoch = -1;
+    part.log_start_offset = -1;
+    part.partition_max_bytes = 1 << 20;
+    t.topic = st_slice_cstr(topic);
+    t.partitions = &part;
+    t.partitions_count = 1;
+    req.replica_id = -1;
+    req.max_wait_ms = 0;
+    req.min_bytes = 1;
+    req.max_bytes = 1 << 20;
+    req.session_epoch = -1;
+    req.topics = &t;
+    req.topics_count = 1;
+    kc_request_opts opts = KC_REQUEST_OPTS_DEFAULT;
+    opts.min_version = 4;
+    opts.max_version = 12; /* topics by name */
+    opts.retry_after_send = true;
+    fetch_wait w = {0};
+    kc_err e = kc_client_send(c, kc_target_leader(topic, 0), KC_API_FETCH, &req, &opts,
+                              on_codec_fetch, &w);
+    int64_t start = now_ms();
+    while (e == KC_OK && !w.done && now_ms() - start < 30000)
+        kc_client_poll(c, 100);
+    char desc[256], detail[1024] = "";
+    snprintf(desc, sizeof(desc), "%s: the broker holds %d batches with the records' codecs "
+             "(gzip none zstd snappy lz4 gzip none), one producer id, contiguous sequences",
+             what, CODEC_BATCH_COUNT);
+    if (e || !w.done || w.err || w.code) {
+        snprintf(detail, sizeof(detail), "Fetch: %s %s, code %d", kc_err_name(e ? e : w.err),
+                 w.errstr, w.code);
+        fail(desc, detail);
+        free(w.records);
+        return;
+    }
+    st_batch_iter it;
+    st_batch_iter_init(&it, w.records, w.len, true);
+    st_batch b;
+    int n = 0, bad = 0;
+    int64_t offset = 0, pid = -2;
+    int32_t sequence = 0;
+    size_t at = 0;
+    while (st_batch_iter_next(&it, &b) == ST_BATCH_OK) {
+        int codec = st_batch_codec(&b.header);
+        bool good = n < CODEC_BATCH_COUNT && codec == CODEC_BATCHES[n][0] &&
+                    b.header.record_count == CODEC_BATCHES[n][1] &&
+                    b.header.base_offset == offset && b.header.producer_id >= 0 &&
+                    (pid == -2 || b.header.producer_id == pid) &&
+                    b.header.base_sequence == sequence;
+        bad += !good;
+        if (at < sizeof(detail))
+            at += (size_t)snprintf(detail + at, sizeof(detail) - at, "%s[offset %lld: codec %d, "
+                                   "%d records, pid %lld, seq %d]", good ? "" : "BAD",
+                                   (long long)b.header.base_offset, codec,
+                                   (int)b.header.record_count, (long long)b.header.producer_id,
+                                   (int)b.header.base_sequence);
+        pid = b.header.producer_id;
+        offset += b.header.record_count;
+        sequence += b.header.record_count;
+        n++;
+    }
+    check(n == CODEC_BATCH_COUNT && !bad && offset == CODEC_RECORDS, desc, detail);
+    free(w.records);
+}
+
+/* Produces CODEC_RUNS to partition 0 of topic (record i: key "k<i>",
+ * opaque i) and flushes; checks the reports. */
+static void produce_codec_runs(kc_producer *p, codec_reports *reports, const char *topic,
+                               const int *compression, const char *what)
+{
+    char desc[256], detail[512];
+    int bad_calls = 0;
+    for (int i = 0; i < CODEC_RECORDS; i++) {
+        char key[16], value[160];
+        int kl = snprintf(key, sizeof(key), "k%d", i);
+        int vl = snprintf(value, sizeof(value), "value-%d-", i);
+        memset(value + vl, 'x', 100); /* compressible */
+        kc_record rec = {.topic = topic, .partition = 0, .key = key, .key_len = (size_t)kl,
+                         .value = value, .value_len = (size_t)vl + 100,
+                         .timestamp = KC_TIMESTAMP_NOW, .compression = compression[i]};
+        if (kc_produce(p, &rec, (void *)(intptr_t)i) != KC_OK)
+            bad_calls++;
+    }
+    kc_err e = kc_producer_flush(p, 30000);
+    snprintf(detail, sizeof(detail), "flush %s, %d refused, %d reports, %d errors (%s), %d out "
+             "of order", kc_err_name(e), bad_calls, reports->count, reports->errors,
+             reports->first_error, reports->out_of_order);
+    snprintf(desc, sizeof(desc), "%s: %d records with per-record codecs delivered in order",
+             what, CODEC_RECORDS);
+    check(!e && !bad_calls && reports->count == CODEC_RECORDS && !reports->errors &&
+          !reports->out_of_order, desc, detail);
+}
+
+/* Consumes topic partition 0 from the beginning; checks each record's
+ * kc_message.compression and stores kc_compression_from_codec() of it in
+ * copy[] (what a mirror passes on). */
+static void consume_codecs(const char *bootstrap, const char *topic, int *copy)
+{
+    char err[512], detail[512] = "";
+    kc_consumer_config *conf = kc_consumer_config_new();
+    kc_consumer_config_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err));
+    kc_consumer *c = kc_consumer_new(conf, NULL, err, sizeof(err));
+    kc_consumer_config_free(conf);
+    if (!c) {
+        fail("a consumer reads the records back", err);
+        return;
+    }
+    kc_partition_list *l = kc_partition_list_new(1);
+    kc_partition_list_add(l, topic, 0)->offset = KC_OFFSET_BEGINNING;
+    kc_consumer_assign(c, l);
+    kc_partition_list_free(l);
+    int got = 0, wrong = 0;
+    size_t at = 0;
+    int64_t start = now_ms();
+    while (got < CODEC_RECORDS && now_ms() - start < 30000) {
+        const kc_message *m = kc_consumer_poll(c, 100);
+        if (!m)
+            continue;
+        if (m->err) {
+            snprintf(detail, sizeof(detail), "error %s: %s", kc_err_name(m->err), m->errstr);
+            break;
+        }
+        int want = m->offset == got ? codec_of_record(got) : -1;
+        if (m->compression != want) {
+            wrong++;
+            if (at < sizeof(detail))
+                at += (size_t)snprintf(detail + at, sizeof(detail) - at, "offset %lld: codec "
+                                       "%d, want %d; ", (long long)m->offset, m->compression,
+                                       want);
+        }
+        copy[got++] = kc_compression_from_codec(m->compression);
+    }
+    char desc[256];
+    snprintf(desc, sizeof(desc), "%s: the consumer reports each record's batch codec in "
+             "kc_message.compression (%d of %d records read)", topic, got, CODEC_RECORDS);
+    check(got == CODEC_RECORDS && !wrong, desc, detail);
+    kc_consumer_close(c, 10000);
+}
+
+static int cmd_codecs(int argc, char **argv)
+{
+    if (argc < 4)
+        return 2;
+    const char *bs = argv[2];
+    char copy_topic[256];
+    snprintf(copy_topic, sizeof(copy_topic), "%s-copy", argv[3]);
+    int compression[CODEC_RECORDS], copied[CODEC_RECORDS];
+    int n = 0;
+    for (size_t r = 0; r < sizeof(CODEC_RUNS) / sizeof(CODEC_RUNS[0]); r++)
+        for (int i = 0; i < CODEC_RUNS[r].count; i++)
+            compression[n++] = CODEC_RUNS[r].compression;
+
+    /* 1. per-record codecs, the rest from compression.type=gzip */
+    codec_reports reports = {0};
+    kc_producer *p = codec_producer(bs, "gzip", &reports);
+    if (!p)
+        return 2;
+    kc_record bad = {.topic = argv[3], .partition = 0, .value = "v", .value_len = 1,
+                     .timestamp = KC_TIMESTAMP_NOW, .compression = KC_COMPRESSION_ZSTD + 1};
+    kc_err e = kc_produce(p, &bad, NULL);
+    bad.compression = -1;
+    kc_err e2 = kc_produce(p, &bad, NULL);
+    check(e == KC_ERR_INVALID_ARG && e2 == KC_ERR_INVALID_ARG,
+          "a kc_record.compression outside KC_COMPRESSION_* is refused", kc_err_name(e));
+    produce_codec_runs(p, &reports, argv[3], compression, argv[3]);
+    check_broker_batches(kc_producer_client(p), argv[3], argv[3]);
+    kc_producer_close(p, 10000);
+
+    /* 2. the consumer's view, and a mirror-style copy through a producer
+     * whose own compression.type (lz4) is overridden by every record */
+    memset(copied, 0, sizeof(copied));
+    consume_codecs(bs, argv[3], copied);
+    codec_reports copy_reports = {0};
+    kc_producer *q = codec_producer(bs, "lz4", &copy_reports);
+    if (!q)
+        return 2;
+    produce_codec_runs(q, &copy_reports, copy_topic, copied, copy_topic);
+    check_broker_batches(kc_producer_client(q), copy_topic, copy_topic);
+    kc_producer_close(q, 10000);
+    return summary();
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -661,6 +962,8 @@ int main(int argc, char **argv)
         return cmd_metadata(argc, argv);
     if (strcmp(argv[1], "external") == 0)
         return cmd_external(argc, argv);
+    if (strcmp(argv[1], "codecs") == 0)
+        return cmd_codecs(argc, argv);
     fprintf(stderr, "unknown command %s\n", argv[1]);
     return 2;
 }

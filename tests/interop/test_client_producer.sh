@@ -120,6 +120,9 @@ for codec in none gzip snappy lz4 zstd; do
     codec_id=$((codec_id + 1))
 done
 
+# ---- per-record codecs (kc_record.compression), read back by the consumer ---------------------
+run "per-record codecs" codecs "$BS" percodec
+
 # ---- explicit timestamps ------------------------------------------------------------------
 run "explicit timestamps" produce "$BS" timestamps 5000 ts.base=1500000000000
 timeout 60 kcat -C -b "$BS" -t timestamps -e -q -f '%p %o %T %k %s %h\n' >"$T_TMP/ts.dump" 2>&1

@@ -258,7 +258,7 @@ static void produce_timed(const char *bootstrap)
     kc_config_free(conf);
     int64_t ts[] = {1000, 3000, 2000};
     for (int i = 0; p && i < 3; i++) {
-        kc_record r = {"adm-t", 0, "k", 1, "v", 1, NULL, 0, ts[i]};
+        kc_record r = {"adm-t", 0, "k", 1, "v", 1, NULL, 0, ts[i], KC_COMPRESSION_PRODUCER};
         kc_produce(p, &r, NULL);
     }
     check(p && kc_producer_close(p, 20000) == KC_OK, "3 records with timestamps 1000, 3000, 2000",

@@ -2,7 +2,9 @@
  * batches close by batch.size, become sendable by linger.ms (or at once
  * when flushing, full, retried or memory is short), retries go back in
  * order, old batches expire, the abort-on-new-batch hook the sticky
- * partitioner uses, and the buffer.memory account. */
+ * partitioner uses, the buffer.memory account, and per-record codecs (a
+ * codec change starts a new batch; the batches carry their codec to the
+ * wire and back through the consumer's record reader). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 #include <cmocka.h>
 
 #include "common/client_accumulator.h"
+#include "common/client_fetcher_records.h"
 
 static kc_append record(const char *key, const char *value, int64_t ts, void *opaque)
 {
@@ -21,6 +24,13 @@ static kc_append record(const char *key, const char *value, int64_t ts, void *op
         .timestamp = ts,
         .opaque = opaque,
     };
+}
+
+static kc_append coded(const char *value, int codec, intptr_t opaque)
+{
+    kc_append rec = record(NULL, value, 1000 + opaque, (void *)opaque);
+    rec.codec = codec;
+    return rec;
 }
 
 static void drain_free(kc_accum *a, kc_partq *pq)
@@ -343,6 +353,137 @@ static void test_batch_builds_valid_record_batch(void **state)
     kc_batch_free(&a, b);
 }
 
+/* Records of different codecs never share a batch: a codec change closes
+ * the open batch (ready to send) and starts one with the new codec, keeping
+ * the records' order; records of the same codec keep filling one batch. */
+static void test_codec_change_starts_a_new_batch(void **state)
+{
+    (void)state;
+    kc_accum a;
+    kc_accum_init(&a, 16384, 1000, 1 << 20);
+    kc_partq pq;
+    kc_partq_init(&pq, "t", 0);
+    bool aborted;
+    const int codecs[] = {ST_CODEC_NONE, ST_CODEC_NONE, ST_CODEC_ZSTD, ST_CODEC_ZSTD,
+                          ST_CODEC_ZSTD, ST_CODEC_GZIP, ST_CODEC_NONE, ST_CODEC_SNAPPY,
+                          ST_CODEC_LZ4, ST_CODEC_LZ4};
+    for (intptr_t i = 0; i < 10; i++) {
+        kc_append rec = coded("v", codecs[i], i);
+        assert_int_equal(kc_accum_append(&a, &pq, &rec, 0, false, &aborted), ST_OK);
+        assert_false(aborted);
+    }
+    const int want_codec[] = {ST_CODEC_NONE, ST_CODEC_ZSTD, ST_CODEC_GZIP, ST_CODEC_NONE,
+                              ST_CODEC_SNAPPY, ST_CODEC_LZ4};
+    const int want_count[] = {2, 3, 1, 1, 1, 2};
+    assert_int_equal(pq.queued, 6);
+    assert_int_equal(a.batches_created, 6);
+    assert_int_equal(a.batches_filled, 5); /* the five closed by a codec change */
+    int i = 0, rec_no = 0;
+    for (kc_batch *b = pq.head; b; b = b->next, i++) {
+        assert_int_equal(b->codec, want_codec[i]);
+        assert_int_equal(b->count, want_count[i]);
+        assert_int_equal(b->closed, b->next != NULL);
+        for (int32_t r = 0; r < b->count; r++)
+            assert_int_equal((intptr_t)b->meta[r].opaque, rec_no++); /* order kept */
+        int64_t wake = INT64_MAX;
+        assert_int_equal(kc_accum_sendable(&a, b, 0, &wake), b->closed);
+    }
+    assert_int_equal(i, 6);
+    assert_int_equal(rec_no, 10);
+    drain_free(&a, &pq);
+    assert_int_equal(a.memory_used, 0);
+}
+
+/* The sticky partitioner's hook does not fire for a codec change: the
+ * record stays on its partition, in a new batch. A full batch still aborts. */
+static void test_codec_change_does_not_abort(void **state)
+{
+    (void)state;
+    kc_accum a;
+    kc_accum_init(&a, 16384, 1000, 1 << 20);
+    kc_partq pq;
+    kc_partq_init(&pq, "t", 0);
+    bool aborted;
+    kc_append gz = coded("v", ST_CODEC_GZIP, 0), zs = coded("v", ST_CODEC_ZSTD, 1);
+    assert_int_equal(kc_accum_append(&a, &pq, &gz, 0, false, &aborted), ST_OK);
+    assert_int_equal(kc_accum_append(&a, &pq, &zs, 0, true, &aborted), ST_OK);
+    assert_false(aborted);
+    assert_int_equal(pq.queued, 2);
+    assert_true(pq.head->closed);
+    assert_int_equal(pq.tail->codec, ST_CODEC_ZSTD);
+    assert_int_equal(pq.tail->count, 1);
+    pq.tail->closed = true; /* as if full */
+    assert_int_equal(kc_accum_append(&a, &pq, &zs, 0, true, &aborted), ST_OK);
+    assert_true(aborted);
+    assert_int_equal(pq.queued, 2);
+    drain_free(&a, &pq);
+    assert_int_equal(a.memory_used, 0);
+}
+
+/* The batches' codecs survive to the wire and back: built with each
+ * batch's codec (as the sender does) and read by the consumer's record
+ * reader, every record reports the codec it was produced with. */
+static void test_codecs_round_trip_through_the_record_reader(void **state)
+{
+    (void)state;
+    kc_accum a;
+    kc_accum_init(&a, 16384, 0, 1 << 20);
+    kc_partq pq;
+    kc_partq_init(&pq, "t", 0);
+    bool aborted;
+    const int codecs[] = {ST_CODEC_GZIP, ST_CODEC_GZIP, ST_CODEC_NONE, ST_CODEC_SNAPPY,
+                          ST_CODEC_LZ4, ST_CODEC_ZSTD, ST_CODEC_ZSTD, ST_CODEC_NONE};
+    const size_t n = sizeof(codecs) / sizeof(codecs[0]);
+    char values[8][16];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(values[i], sizeof(values[i]), "value-%zu", i);
+        kc_append rec = coded(values[i], codecs[i], (intptr_t)i);
+        assert_int_equal(kc_accum_append(&a, &pq, &rec, 0, false, &aborted), ST_OK);
+    }
+    st_buf wire;
+    st_buf_init(&wire);
+    int64_t base_offset = 0;
+    kc_batch *b;
+    while ((b = kc_partq_pop(&pq))) {
+        st_batch_params params = st_batch_params_default();
+        params.base_offset = base_offset;
+        params.base_timestamp = b->base_timestamp;
+        params.codec = b->codec;
+        assert_int_equal(st_batch_builder_finish(&b->builder, &params, &wire), ST_OK);
+        base_offset += b->count;
+        kc_batch_free(&a, b);
+    }
+    kc_chunk *ch = kc_chunk_new(wire.data, wire.len, NULL, 0, false, true, 1 << 20);
+    assert_non_null(ch);
+    int64_t position = 0;
+    kc_chunk_record r;
+    char errstr[256];
+    size_t got = 0;
+    while (kc_chunk_next(ch, &position, &r, errstr, sizeof(errstr)) == KC_CHUNK_RECORD) {
+        assert_true(got < n);
+        assert_int_equal(r.offset, (int64_t)got);
+        assert_int_equal(r.codec, codecs[got]);
+        assert_true(st_slice_eq_cstr(r.rec.value, values[got]));
+        got++;
+    }
+    assert_int_equal(got, n);
+    kc_chunk_free(ch);
+    st_buf_free(&wire);
+    assert_int_equal(a.memory_used, 0);
+}
+
+/* The public mapping between kc_message.compression and kc_record.compression. */
+static void test_compression_constants(void **state)
+{
+    (void)state;
+    assert_int_equal(KC_COMPRESSION_PRODUCER, 0);
+    assert_int_equal(kc_compression_from_codec(ST_CODEC_NONE), KC_COMPRESSION_NONE);
+    assert_int_equal(kc_compression_from_codec(ST_CODEC_GZIP), KC_COMPRESSION_GZIP);
+    assert_int_equal(kc_compression_from_codec(ST_CODEC_SNAPPY), KC_COMPRESSION_SNAPPY);
+    assert_int_equal(kc_compression_from_codec(ST_CODEC_LZ4), KC_COMPRESSION_LZ4);
+    assert_int_equal(kc_compression_from_codec(ST_CODEC_ZSTD), KC_COMPRESSION_ZSTD);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +497,10 @@ int main(void)
         cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_memory_account),
         cmocka_unit_test(test_batch_builds_valid_record_batch),
+        cmocka_unit_test(test_codec_change_starts_a_new_batch),
+        cmocka_unit_test(test_codec_change_does_not_abort),
+        cmocka_unit_test(test_codecs_round_trip_through_the_record_reader),
+        cmocka_unit_test(test_compression_constants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
