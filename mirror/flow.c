@@ -244,6 +244,11 @@ static bool any_resuming(flow_runner *fr)
     return false;
 }
 
+typedef void (*offset_answer_fn)(flow_runner *fr, mirrored_partition *mp, int64_t offset);
+static void list_partition_offsets(flow_runner *fr, bool target, int64_t spec,
+                                   offset_answer_fn answered);
+static void prune_store(flow_runner *fr, mirrored_partition *mp, int64_t log_start);
+
 static void refresh_topics(flow_runner *fr)
 {
     kc_err err = topic_sync_run(&fr->topics, fr->source_admin, fr->target_admin, ADMIN_TIMEOUT_MS);
@@ -254,10 +259,14 @@ static void refresh_topics(flow_runner *fr)
         return;
     }
     flow_sync_partitions(fr);
+    list_partition_offsets(fr, true, KC_OFFSET_SPEC_EARLIEST, prune_store);
 }
 
-/* The source's read_committed end of every partition (for lag). */
-static void read_source_ends(flow_runner *fr)
+/* Asks one offset (spec) of every running partition, of the source topic
+ * or the target topic; answered gets each partition that was answered. */
+
+static void list_partition_offsets(flow_runner *fr, bool target, int64_t spec,
+                                   offset_answer_fn answered)
 {
     size_t n = fr->partitions.count, i = 0;
     kc_list_offset *q = calloc(n ? n : 1, sizeof(*q));
@@ -266,18 +275,43 @@ static void read_source_ends(flow_runner *fr)
     void *v;
     for (size_t pos = 0; q && mps && strmap_next(&fr->partitions, &pos, &k, &v) && i < n;) {
         mirrored_partition *mp = v;
+        if (mp->state != PARTITION_RUNNING)
+            continue;
         mps[i] = mp;
-        q[i++] = (kc_list_offset){.topic = mp->topic, .partition = mp->partition,
-                                  .spec = KC_OFFSET_SPEC_LATEST};
+        q[i++] = (kc_list_offset){.topic = target ? mp->target_topic : mp->topic,
+                                  .partition = mp->partition, .spec = spec};
     }
     if (q && mps && i > 0) {
-        kc_admin_list_offsets(fr->source_admin, q, i, fr->flow->read_committed ? 1 : 0, 3000);
+        kc_admin_list_offsets(target ? fr->target_admin : fr->source_admin, q, i,
+                              !target && fr->flow->read_committed ? 1 : 0, 3000);
         for (size_t j = 0; j < i; j++)
             if (q[j].err == KC_OK)
-                mps[j]->source_end = q[j].offset;
+                answered(fr, mps[j], q[j].offset);
     }
     free(q);
     free(mps);
+}
+
+static void set_source_end(flow_runner *fr, mirrored_partition *mp, int64_t offset)
+{
+    (void)fr;
+    mp->source_end = offset;
+}
+
+/* The target's retention removed data below offset: its mappings go. */
+static void prune_store(flow_runner *fr, mirrored_partition *mp, int64_t log_start)
+{
+    store_key key = flow_partition_key(fr, mp);
+    if (offset_store_prune_below_target(fr->store, &key, log_start, fr->errbuf,
+                                        sizeof(fr->errbuf)) != ST_OK)
+        st_logf(fr->log, ST_LOG_WARN, "mirror", "flow %s: %s", fr->flow->name, fr->errbuf);
+}
+
+/* The source's end of every partition (read_committed: the last stable
+ * offset), for lag. */
+static void read_source_ends(flow_runner *fr)
+{
+    list_partition_offsets(fr, false, KC_OFFSET_SPEC_LATEST, set_source_end);
 }
 
 static void run_checkpoints(flow_runner *fr)
