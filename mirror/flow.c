@@ -295,7 +295,7 @@ static void list_partition_offsets(flow_runner *fr, bool target, int64_t spec,
 static void set_source_end(flow_runner *fr, mirrored_partition *mp, int64_t offset)
 {
     (void)fr;
-    mp->source_end = offset;
+    flow_partition_saw_end(mp, offset);
 }
 
 /* The target's retention removed data below offset: its mappings go. */

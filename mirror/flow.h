@@ -40,6 +40,8 @@
 struct ev_loop;
 typedef struct flow_runner flow_runner;
 
+#define END_SAMPLES 32
+
 typedef enum partition_state {
     PARTITION_RESUMING,   /* waiting for the target scan that says where to start */
     PARTITION_RUNNING,    /* assigned to the consumer, records flowing */
@@ -57,8 +59,12 @@ typedef struct mirrored_partition {
     int64_t rewound_to;           /* -1, or where a rewind in this batch put the consumer */
     pending_queue pending;        /* produced, not yet acknowledged */
     int64_t records, bytes, errors;
-    int64_t last_timestamp;       /* of the last mirrored record, -1 none */
     int64_t source_end;           /* last seen (read_committed end), -1 unknown */
+    /* When each source end was first seen (oldest first): the lag in seconds
+     * is the age of the oldest end the position has not reached yet, so it
+     * does not depend on record timestamps. */
+    struct { int64_t end, seen_ms; } end_seen[END_SAMPLES];
+    int end_seen_count;
     int64_t target_end;
     int32_t max_message_bytes;    /* of the target topic, -1 unknown */
     char last_error[256];
@@ -123,5 +129,7 @@ void flow_resume_partitions(flow_runner *fr, int timeout_ms);
 void flow_sync_partitions(flow_runner *fr);
 void flow_apply_assignment(flow_runner *fr);
 void flow_publish_status(flow_runner *fr, bool to_store);
+/* Records a source end offset read now (for lag in records and seconds). */
+void flow_partition_saw_end(mirrored_partition *mp, int64_t end);
 
 #endif

@@ -34,7 +34,6 @@ mirrored_partition *flow_partition_add(flow_runner *fr, const char *topic,
     mp->partition = partition;
     mp->state = PARTITION_RESUMING;
     mp->rewound_to = -1;
-    mp->last_timestamp = -1;
     mp->source_end = -1;
     mp->target_end = -1;
     mp->max_message_bytes = -1;
@@ -65,7 +64,8 @@ void flow_partition_stop(flow_runner *fr, mirrored_partition *mp, const char *fm
     if (mp->state == PARTITION_STOPPED)
         return;
     mp->state = PARTITION_STOPPED;
-    pending_queue_clear(&mp->pending);
+    /* The pending queue stays: records produced before the stop are still
+     * recorded as they are acknowledged (a failed delivery clears it first). */
     fr->assignment_dirty = true;
     mirror_metrics_add_flow_error(fr->metrics, fr->flow->name, "partition_stopped", 1);
     st_logf(fr->log, ST_LOG_ERROR, "mirror",
@@ -119,13 +119,40 @@ void flow_apply_assignment(flow_runner *fr)
         fr->assignment_dirty = false;
 }
 
-static double lag_seconds(const mirrored_partition *mp, int64_t lag, int64_t now_ms)
+static int64_t wall_ms(void);
+
+void flow_partition_saw_end(mirrored_partition *mp, int64_t end)
 {
+    mp->source_end = end;
+    int n = mp->end_seen_count;
+    if (n > 0 && mp->end_seen[n - 1].end >= end)
+        return;
+    if (n == END_SAMPLES) { /* keep the oldest: drop the second oldest */
+        memmove(&mp->end_seen[1], &mp->end_seen[2], (size_t)(n - 2) * sizeof(mp->end_seen[0]));
+        n--;
+    }
+    mp->end_seen[n].end = end;
+    mp->end_seen[n].seen_ms = wall_ms();
+    mp->end_seen_count = n + 1;
+}
+
+/* Seconds since the source held a record the target still lacks: the age
+ * of the oldest end sample above the position (0 when caught up). */
+static double lag_seconds(mirrored_partition *mp, int64_t lag, int64_t now_ms)
+{
+    int drop = 0;
+    while (drop < mp->end_seen_count && mp->end_seen[drop].end <= mp->position)
+        drop++;
+    if (drop > 0) {
+        memmove(&mp->end_seen[0], &mp->end_seen[drop],
+                (size_t)(mp->end_seen_count - drop) * sizeof(mp->end_seen[0]));
+        mp->end_seen_count -= drop;
+    }
     if (lag <= 0)
         return lag == 0 ? 0.0 : -1.0;
-    if (mp->last_timestamp < 0)
+    if (mp->end_seen_count == 0)
         return -1.0;
-    double s = (double)(now_ms - mp->last_timestamp) / 1000.0;
+    double s = (double)(now_ms - mp->end_seen[0].seen_ms) / 1000.0;
     return s < 0 ? 0 : s;
 }
 
@@ -144,9 +171,9 @@ void flow_publish_status(flow_runner *fr, bool to_store)
     void *v;
     for (size_t pos = 0; strmap_next(&fr->partitions, &pos, &k, &v);) {
         mirrored_partition *mp = v;
-        int64_t lag = mp->source_end >= 0 ? mp->source_end - mp->position : -1;
-        if (lag < -1)
-            lag = 0;
+        int64_t lag = -1; /* unknown until the source's end is read */
+        if (mp->source_end >= 0)
+            lag = mp->source_end > mp->position ? mp->source_end - mp->position : 0;
         mirror_partition_stats stats = {
             .target_topic = mp->target_topic,
             .position = mp->position,

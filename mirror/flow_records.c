@@ -18,6 +18,7 @@ static bool store_ok(flow_runner *fr, st_err err, mirrored_partition *mp)
 {
     if (err == ST_OK)
         return true;
+    pending_queue_clear(&mp->pending); /* later acks must not move the position past it */
     flow_partition_stop(fr, mp, "offset store: %s", fr->errbuf);
     return false;
 }
@@ -210,6 +211,7 @@ void flow_on_delivery(const kc_delivery *d, void *opaque)
     }
     if (d->err != KC_OK) {
         mirror_metrics_add_flow_error(fr->metrics, fr->flow->name, "produce", 1);
+        pending_queue_clear(&mp->pending); /* later acks must not move the position past it */
         flow_partition_stop(fr, mp, "target rejected offset %lld for %s [%d]: %s: %s",
                             (long long)head->src, mp->target_topic, mp->partition,
                             kc_err_name(d->err), d->errstr);
@@ -223,7 +225,6 @@ void flow_on_delivery(const kc_delivery *d, void *opaque)
                   mp))
         return;
     mp->records++;
-    mp->last_timestamp = d->timestamp;
     if (done.covers_to > done.src + 1)
         advance_position(fr, mp, done.covers_to);
     else if (mp->position < done.src + 1)
