@@ -180,6 +180,19 @@ st_err checkpoint_translate(const mirror_config *config, const mirror_flow *flow
                              errlen);
     if (err || !known)
         return err;
+    /* When the group has read every record this flow mirrored (committed
+     * past the last row), this flow puts no bound: its translation (the
+     * end of the last row) would replay the target-local records written
+     * after it, which the group has read as copies; what it mirrors later
+     * lands after the target's end, past local. */
+    if (out->found) {
+        store_partition_state st;
+        err = offset_store_state(store, &key, &st, errbuf, errlen);
+        if (err)
+            return err;
+        if (!st.has_rows || committed > st.last_src)
+            out->found = false;
+    }
     /* Starting at the smaller one skips nothing: every record of this
      * flow the group has not seen is at or after the translation, every
      * target-local one it has not seen at or after local. */

@@ -461,6 +461,31 @@ static bool pick_groups(failover_run *r, group_list *out)
 
 typedef enum read_result { READ_OK, READ_SOURCE_DOWN, READ_FAILED } read_result;
 
+/* The partitions the mirror reports for the flow (its status rows), as a
+ * topic list in p's arena, for a source that cannot list all of a group's
+ * offsets (OffsetFetch before v2, or an answer that cannot be read, as from
+ * librdkafka's mock cluster). false when there are none. */
+static bool status_partitions(failover_run *r, group_plan *p, kc_topic_partition **out,
+                              size_t *count)
+{
+    char err[1024];
+    store_status *rows = NULL;
+    size_t n = 0;
+    if (offset_store_status(r->store, r->flow->name, &rows, &n, err, sizeof(err)) != ST_OK)
+        return false;
+    kc_topic_partition *tps = st_arena_calloc(&p->arena, n + 1, sizeof(*tps));
+    size_t k = 0;
+    for (size_t i = 0; tps && i < n; i++) {
+        char *topic = st_arena_alloc(&p->arena, strlen(rows[i].topic) + 1);
+        if (topic)
+            tps[k++] = (kc_topic_partition){strcpy(topic, rows[i].topic), rows[i].partition};
+    }
+    offset_store_free_status(rows, n);
+    *out = tps;
+    *count = k;
+    return k > 0;
+}
+
 /* The group's committed offsets read live from the source. */
 static read_result read_live(failover_run *r, group_plan *p)
 {
@@ -468,6 +493,17 @@ static read_result read_live(failover_run *r, group_plan *p)
     size_t n = 0;
     kc_err err = kc_admin_list_group_offsets(r->source, p->group, NULL, 0, r->args->timeout_ms,
                                              &p->arena, &offs, &n);
+    kc_topic_partition *tps = NULL;
+    size_t tp_count = 0;
+    if ((err == KC_ERR_UNSUPPORTED || err == KC_ERR_BAD_RESPONSE) &&
+        status_partitions(r, p, &tps, &tp_count)) {
+        fprintf(stderr, "warning: source %s cannot list all of group %s's offsets (%s): asking "
+                        "for the %zu partitions the mirror copies by name\n",
+                r->flow->source->name, p->group, kc_client_last_error(r->source), tp_count);
+        n = 0;
+        err = kc_admin_list_group_offsets(r->source, p->group, tps, tp_count,
+                                          r->args->timeout_ms, &p->arena, &offs, &n);
+    }
     if (err && cmd_unreachable(err)) {
         mark_source_down(r, kc_client_last_error(r->source));
         return READ_SOURCE_DOWN;

@@ -77,22 +77,48 @@ static kc_err set_consumer(void *conf, const char *n, const char *v, char *e, si
     return kc_consumer_config_set(conf, n, v, e, l);
 }
 
+static bool cluster_sets(const mirror_cluster *cluster, const char *name)
+{
+    for (size_t i = 0; i < cluster->property_count; i++)
+        if (strcmp(cluster->properties[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Defaults the cluster's own properties may change. batch.size stays at
+ * Java's 16384: the client does not split a batch the target refuses as too
+ * large, and topics copied with a small max.message.bytes must still take
+ * small records. */
+static bool set_tunables(flow_runner *fr, kc_config *conf)
+{
+    char linger[32];
+    snprintf(linger, sizeof(linger), "%lld", (long long)fr->flow->linger_ms);
+    const char *const tunables[][2] = {
+        {"linger.ms", linger},
+        {"batch.size", "16384"},
+        {"buffer.memory", "134217728"},
+        {"max.request.size", "104857600"},
+    };
+    for (size_t i = 0; i < sizeof(tunables) / sizeof(tunables[0]); i++) {
+        if (!cluster_sets(fr->flow->target, tunables[i][0]) &&
+            kc_config_set(conf, tunables[i][0], tunables[i][1], fr->errbuf, sizeof(fr->errbuf)) !=
+                KC_OK)
+            return false;
+    }
+    return true;
+}
+
 static bool make_producer(flow_runner *fr)
 {
     kc_config *conf = cluster_config_new(fr->flow->target, "producer", fr->log, fr->errbuf,
                                          sizeof(fr->errbuf));
     if (!conf)
         return false;
-    char linger[32];
-    snprintf(linger, sizeof(linger), "%lld", (long long)fr->flow->linger_ms);
+    /* what exactness needs: always these */
     const char *const settings[][2] = {
         {"acks", "all"},
         {"enable.idempotence", "true"},
         {"max.in.flight.requests.per.connection", "5"},
-        {"linger.ms", linger},
-        {"batch.size", "262144"},
-        {"buffer.memory", "134217728"},
-        {"max.request.size", "104857600"},
         /* how long records wait for a target topic to appear in metadata
          * (an external loop never blocks kc_produce itself) */
         {"max.block.ms", "60000"},
@@ -102,7 +128,8 @@ static bool make_producer(flow_runner *fr)
         {"retries", "2147483647"},
     };
     bool ok = set_all(set_producer, conf, settings, sizeof(settings) / sizeof(settings[0]),
-                      fr->errbuf, sizeof(fr->errbuf));
+                      fr->errbuf, sizeof(fr->errbuf)) &&
+              set_tunables(fr, conf);
     if (ok) {
         kc_config_set_delivery_cb(conf, flow_on_delivery, fr);
         fr->producer = kc_producer_new(conf, fr->loop, fr->errbuf, sizeof(fr->errbuf));

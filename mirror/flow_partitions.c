@@ -69,8 +69,9 @@ void flow_partition_stop(flow_runner *fr, mirrored_partition *mp, const char *fm
     fr->assignment_dirty = true;
     mirror_metrics_add_flow_error(fr->metrics, fr->flow->name, "partition_stopped", 1);
     st_logf(fr->log, ST_LOG_ERROR, "mirror",
-            "flow %s: %s [%d] stopped at source offset %lld: %s (restart the mirror once fixed)",
-            fr->flow->name, mp->topic, mp->partition, (long long)mp->position, mp->last_error);
+            "flow %s: %s [%d] stopped: %s (acknowledged by the target so far: source offsets "
+            "below %lld; restart the mirror once fixed)",
+            fr->flow->name, mp->topic, mp->partition, mp->last_error, (long long)mp->position);
 }
 
 /* Adds partitions for every topic the sync settled; a topic with an error

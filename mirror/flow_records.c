@@ -154,10 +154,12 @@ static void rewind_rest(flow_runner *fr, const kc_message **msgs, size_t from, s
     for (size_t j = from; j < n; j++) {
         const kc_message *m = msgs[j];
         mirrored_partition *mp = m->err ? NULL : partition_of(fr, m);
-        if (!mp || mp->state != PARTITION_RUNNING || m->offset < mp->resume_offset)
+        /* only a partition's first unhandled record counts: its later ones
+         * in this batch must not move the rewind past it */
+        if (!mp || mp->state != PARTITION_RUNNING || mp->rewound_to >= 0 ||
+            m->offset < mp->resume_offset)
             continue;
         rewind_to(fr, mp, m->offset);
-        mp->resume_offset = m->offset + 1; /* later records of it in this batch are passed */
         mp->rewound_to = m->offset;
     }
 }

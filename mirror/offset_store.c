@@ -197,6 +197,7 @@ struct offset_store {
     strmap parts;         /* cache key (see cache_key) -> part_cache* */
     part_cache *dirty;    /* partitions with unflushed changes */
     bool in_txn;          /* between offset_store_begin and commit */
+    bool locked;          /* the open transaction holds the write lock (see txn_lock) */
     int64_t data_version; /* PRAGMA data_version when the cache was checked */
 };
 
@@ -369,22 +370,39 @@ static void cache_drop_all(offset_store *s)
     s->dirty = NULL;
 }
 
-/* Starts a write transaction (taking the write lock now, so that the busy
- * timeout applies) and drops the cache when another connection wrote. */
+/* Starts a write transaction and drops the cache when another connection
+ * wrote. The write lock is not taken yet: records and advances only touch
+ * the cache, so the lock is taken (txn_lock) at the first SQL write, usually
+ * at commit, and held for milliseconds. Holding it from begin to commit
+ * starved every other writer of the database: flows running side by side
+ * (active/active, rings) each hold a transaction open almost all the time,
+ * and one re-took the lock right after each commit while the other waited
+ * out its busy timeout ("database is locked"). Each partition has one
+ * writer (its flow), so the cache checked here stays valid until commit. */
 static st_err txn_begin(offset_store *s, char *errbuf, size_t errlen, const char *op)
 {
-    if (!run_id(s, S_BEGIN))
-        return fail_sql(s, errbuf, errlen, op);
     int64_t version;
-    if (!read_data_version(s, &version)) {
-        st_err err = fail_sql(s, errbuf, errlen, op);
-        run_id(s, S_ROLLBACK);
-        return err;
-    }
+    if (!read_data_version(s, &version))
+        return fail_sql(s, errbuf, errlen, op);
     if (version != s->data_version)
         cache_drop_all(s); /* clean: nothing is pending outside a transaction */
     s->data_version = version;
     s->in_txn = true;
+    s->locked = false;
+    return ST_OK;
+}
+
+/* Takes the write lock of the open transaction (BEGIN IMMEDIATE, so that
+ * the busy timeout applies), once. */
+static st_err txn_lock(offset_store *s, char *errbuf, size_t errlen, const char *op)
+{
+    if (s->locked)
+        return ST_OK;
+    if (!run_id(s, S_BEGIN))
+        return fail_sql(s, errbuf, errlen, op);
+    s->locked = true;
+    if (!read_data_version(s, &s->data_version))
+        return fail_sql(s, errbuf, errlen, op);
     return ST_OK;
 }
 
@@ -392,19 +410,28 @@ static st_err txn_begin(offset_store *s, char *errbuf, size_t errlen, const char
  * pending changes went with it. */
 static void txn_abort(offset_store *s)
 {
-    run_id(s, S_ROLLBACK);
+    if (s->locked)
+        run_id(s, S_ROLLBACK);
     cache_drop_all(s);
     s->in_txn = false;
+    s->locked = false;
 }
 
 /* Opens an atomic unit for one operation: a savepoint inside the caller's
- * transaction, else a transaction of its own (*own set). */
+ * transaction, else a transaction of its own (*own set). Either way the
+ * write lock is held afterwards. */
 static st_err op_begin(offset_store *s, bool *own, char *errbuf, size_t errlen, const char *op)
 {
     *own = !s->in_txn;
-    if (*own)
-        return txn_begin(s, errbuf, errlen, op);
-    if (!run_id(s, S_SAVEPOINT))
+    st_err err = *own ? txn_begin(s, errbuf, errlen, op) : ST_OK;
+    if (err == ST_OK)
+        err = txn_lock(s, errbuf, errlen, op);
+    if (err != ST_OK) {
+        if (*own)
+            txn_abort(s);
+        return err;
+    }
+    if (!*own && !run_id(s, S_SAVEPOINT))
         return fail_sql(s, errbuf, errlen, op);
     return ST_OK;
 }
@@ -423,6 +450,7 @@ static st_err op_end(offset_store *s, bool own, st_err err, char *errbuf, size_t
         if (err != ST_OK)
             txn_abort(s);
         s->in_txn = false;
+        s->locked = false;
         return err;
     }
     if (err != ST_OK)
@@ -536,9 +564,15 @@ static bool flush_entry(offset_store *s, part_cache *p)
     return true;
 }
 
-/* Writes every pending change into the open transaction. */
+/* Writes every pending change into the open transaction (taking its write
+ * lock when there is any). */
 static st_err flush_all(offset_store *s, char *errbuf, size_t errlen, const char *op)
 {
+    if (s->dirty && s->in_txn) {
+        st_err err = txn_lock(s, errbuf, errlen, op);
+        if (err != ST_OK)
+            return err;
+    }
     while (s->dirty) {
         part_cache *p = s->dirty;
         if (!flush_entry(s, p))
@@ -577,6 +611,10 @@ static int read_user_version(offset_store *s)
 /* Creates the schema unless present; refuses a newer one. */
 static st_err ensure_schema(offset_store *s, char *errbuf, size_t errlen)
 {
+    /* An existing schema needs no write lock: a running flow holds it
+     * almost all the time, and `status` / `failover` must still open. */
+    if (read_user_version(s) == SCHEMA_VERSION)
+        return ST_OK;
     st_err err = exec(s, "BEGIN IMMEDIATE", errbuf, errlen);
     if (err != ST_OK)
         return err;
@@ -641,7 +679,7 @@ void offset_store_close(offset_store *store)
 {
     if (!store)
         return;
-    if (store->in_txn && store->stmts[S_ROLLBACK])
+    if (store->in_txn && store->locked && store->stmts[S_ROLLBACK])
         run_id(store, S_ROLLBACK);
     cache_drop_all(store);
     for (int i = 0; i < S_COUNT; i++)
@@ -665,13 +703,14 @@ st_err offset_store_commit(offset_store *store, char *errbuf, size_t errlen)
     if (!store->in_txn)
         return ST_OK; /* outside a transaction every write is already committed */
     st_err err = flush_all(store, errbuf, errlen, "offset_store_commit");
-    if (err == ST_OK && !run_id(store, S_COMMIT))
+    if (err == ST_OK && store->locked && !run_id(store, S_COMMIT))
         err = fail_sql(store, errbuf, errlen, "offset_store_commit");
     if (err != ST_OK) {
         txn_abort(store);
         return err;
     }
     store->in_txn = false;
+    store->locked = false; /* nothing written: nothing to commit */
     return ST_OK;
 }
 

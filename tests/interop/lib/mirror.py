@@ -264,3 +264,67 @@ def status_rows(mirror):
     names = lines[hdr].split()
     return [dict(zip(names, re.split(r"\s{2,}|\s(?=\S)", l.strip(), len(names) - 1)))
             for l in lines[hdr + 1:]]
+
+
+def failover_plan(mirror, source, target, groups, extra=()):
+    """Runs `strait-mirror failover --source S --target T --group G...
+    [extra...]` (a dry run unless extra says --execute) and parses its tables:
+    returns (exit status, rows, whole output); rows are dicts keyed by the
+    table headers (GROUP, TOPIC, PARTITION, SOURCE-OFFSET, ORIGIN,
+    TARGET-TOPIC, TARGET-OFFSET, TARGET-END, LAG, UNMIRRORED), numbers as
+    ints and "-" as None."""
+    args = ["failover", "--source", source, "--target", target]
+    for g in groups:
+        args += ["--group", g]
+    rc, out = mirror.command(*(args + list(extra)))
+    rows, names = [], None
+    for line in out.splitlines():
+        fields = line.split()
+        if fields[:3] == ["GROUP", "TOPIC", "PARTITION"]:
+            names = fields
+            continue
+        if not fields:
+            names = None
+            continue
+        if names is None or len(fields) != len(names) or not fields[2].isdigit():
+            continue
+        row = {}
+        for k, v in zip(names, fields):
+            if v == "-":
+                v = None
+            elif re.fullmatch(r"-?\d+", v) and k not in ("GROUP", "TOPIC", "TARGET-TOPIC"):
+                v = int(v)
+            row[k] = v
+        rows.append(row)
+    return rc, rows, out
+
+
+def committed_offsets(bootstrap, group, topic, partitions):
+    """{partition: committed offset} of a group (negative: none)."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        tps = c.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
+        return {tp.partition: tp.offset for tp in tps}
+    finally:
+        c.close()
+
+
+def status_table(mirror, *extra):
+    """`strait-mirror status [extra...]` parsed by column position (cells
+    may hold spaces, as LAST-ERROR does): returns (exit status, rows, whole
+    output); rows are dicts keyed by the headers, cells stripped, "-" kept."""
+    rc, out = mirror.command("status", *extra)
+    lines = out.splitlines()
+    hdr = next((i for i, l in enumerate(lines) if l.startswith("FLOW ")), None)
+    if hdr is None:
+        return rc, [], out
+    names = lines[hdr].split()
+    starts = [m.start() for m in re.finditer(r"\S+", lines[hdr])]
+    rows = []
+    for l in lines[hdr + 1:]:
+        if not l.strip():
+            break
+        bounds = list(zip(starts, starts[1:] + [None]))
+        rows.append({n: l[a:b].strip() for n, (a, b) in zip(names, bounds)})
+    return rc, rows, out
