@@ -85,6 +85,16 @@ static int run_daemon(const char *config_path, const st_logger *log)
         mirror_config_free(&config);
         return 1;
     }
+    /* Create the database (schema, WAL mode) here, once: flow threads
+     * opening a new file at the same moment get "database is locked" from
+     * the journal-mode switch (no busy wait there) and never start. */
+    offset_store *store = NULL;
+    if (offset_store_open(&store, config.database, errbuf, sizeof(errbuf)) != ST_OK) {
+        fprintf(stderr, "strait-mirror: %s\n", errbuf);
+        mirror_config_free(&config);
+        return 1;
+    }
+    offset_store_close(store);
     mirror_metrics *metrics = mirror_metrics_new();
     mirror_http *http = NULL;
     if (metrics && config.metrics_port > 0) {
