@@ -217,6 +217,34 @@ kc_batch *kc_partq_expire_head(kc_partq *pq, int64_t now_ms, int64_t timeout_ms)
     return kc_partq_pop(pq);
 }
 
+void kc_partq_halt(kc_partq *pq, uint64_t from, kc_err err, const char *msg)
+{
+    if (pq->halt_err && pq->halt_from <= from)
+        return;
+    free(pq->halt_msg);
+    pq->halt_msg = msg ? strdup(msg) : NULL;
+    pq->halt_err = err ? err : KC_ERR_FATAL;
+    pq->halt_from = from;
+    if (pq->tail && !pq->tail->closed && pq->tail->order < from)
+        pq->tail->closed = true;
+}
+
+bool kc_partq_halts(const kc_partq *pq, const kc_batch *b)
+{
+    return b && pq->halt_err && b->order >= pq->halt_from;
+}
+
+kc_batch *kc_partq_pop_halted(kc_partq *pq)
+{
+    return kc_partq_halts(pq, pq->head) ? kc_partq_pop(pq) : NULL;
+}
+
+void kc_partq_release(kc_partq *pq)
+{
+    free(pq->halt_msg);
+    pq->halt_msg = NULL;
+}
+
 kc_batch *kc_batch_new_single(void *opaque, int64_t timestamp, size_t charged)
 {
     kc_batch *b = batch_new(NULL, 0, timestamp, ST_CODEC_NONE);

@@ -8,7 +8,9 @@
  * memory exhausted, retry backoff over), putting retried batches back in
  * their original order, expiring batches past delivery.timeout.ms, and the
  * buffer.memory account: every record is charged its encoded size plus its
- * delivery bookkeeping until its delivery has been reported.
+ * delivery bookkeeping until its delivery has been reported, and a
+ * partition's halt (enable.gapless.guarantee): which of its batches must
+ * never be written because an earlier one failed for good.
  *
  * Pure logic: no I/O, no clock (callers pass now_ms), so it is unit-tested
  * with a fake clock. The sending state inside kc_batch (wire bytes,
@@ -81,6 +83,14 @@ struct kc_partq {
     int32_t acked_sequence_end; /* the sequence the broker expects next */
     bool retry_barrier;         /* a batch came back for a retry: send nothing
                                  * until every in-flight batch has returned */
+
+    /* enable.gapless.guarantee: KC_OK while the partition is writable; else
+     * every batch whose order is at least halt_from (created after the one
+     * that failed for good) fails with halt_err and halt_msg, never sent */
+    kc_err halt_err;
+    uint64_t halt_from;
+    char *halt_msg;             /* owned: kc_partq_release frees it; NULL when
+                                 * out of memory (reports then use the error's name) */
 };
 
 typedef struct kc_accum {
@@ -143,6 +153,19 @@ kc_batch *kc_partq_pop(kc_partq *pq);
 void kc_partq_requeue(kc_partq *pq, kc_batch *b);
 /* Takes out the head batch when it is older than timeout_ms (NULL if not). */
 kc_batch *kc_partq_expire_head(kc_partq *pq, int64_t now_ms, int64_t timeout_ms);
+
+/* Halts the partition from batch order `from` on (enable.gapless.guarantee):
+ * those batches, and every batch created later, must never be written and
+ * fail with err and msg (copied). An open batch older than `from` is closed,
+ * so records appended from now on land in a halted batch. An earlier halt
+ * stays unless `from` is smaller (then this one replaces it). */
+void kc_partq_halt(kc_partq *pq, uint64_t from, kc_err err, const char *msg);
+/* Whether b (a batch of pq, or NULL) is behind the partition's halt. */
+bool kc_partq_halts(const kc_partq *pq, const kc_batch *b);
+/* Takes out the head batch when it is behind the halt (NULL if not). */
+kc_batch *kc_partq_pop_halted(kc_partq *pq);
+/* Frees what the queue itself owns (its halt message), not its batches. */
+void kc_partq_release(kc_partq *pq);
 
 /* A batch holding one record that never reached a partition (for its
  * delivery report); NULL on allocation failure. */

@@ -56,6 +56,7 @@ static const prop props[] = {
     /* producer */
     {"acks", PT_ACKS, OFF(acks), "all", 0, 0},
     {"enable.idempotence", PT_BOOL, OFF(enable_idempotence), "true", 0, 0},
+    {"enable.gapless.guarantee", PT_BOOL, OFF(enable_gapless_guarantee), "false", 0, 0},
     {"retries", PT_INT32, OFF(retries), "2147483647", 0, INT32_MAX},
     {"linger.ms", PT_INT64, OFF(linger_ms), "5", 0, INT32_MAX},
     {"batch.size", PT_INT32, OFF(batch_size), "16384", 0, INT32_MAX},
@@ -414,6 +415,12 @@ kc_err kc_config_check_producer(kc_config *conf, char *errstr, size_t errlen)
             return KC_ERR_CONFIG;
         }
         conf->enable_idempotence = false; /* Java 3.x: quietly off when not asked for */
+    }
+    if (conf->enable_gapless_guarantee && !conf->enable_idempotence) {
+        const char *why = idem_explicit ? NULL : conflict; /* why it was turned off */
+        fail(errstr, errlen, "enable.gapless.guarantee=true needs enable.idempotence=true%s%s%s",
+             why ? " (turned off because " : "", why ? why : "", why ? ")" : "");
+        return KC_ERR_CONFIG;
     }
     if ((int64_t)conf->delivery_timeout_ms < conf->linger_ms + conf->request_timeout_ms) {
         if (kc_config_is_set(conf, "delivery.timeout.ms")) {

@@ -39,6 +39,7 @@ struct kc_config {
     /* producer */
     int16_t acks;                 /* 0, 1 or -1 (all) */
     bool enable_idempotence;
+    bool enable_gapless_guarantee; /* needs enable_idempotence */
     int32_t retries;
     int64_t linger_ms;
     int32_t batch_size;
@@ -75,7 +76,8 @@ kc_err kc_config_check_client(const kc_config *conf, char *errstr, size_t errlen
 
 /* Checks the producer properties against each other, as Java does, and
  * settles enable.idempotence (turned off when it conflicts with acks,
- * retries or max.in.flight and was not set explicitly). */
+ * retries or max.in.flight and was not set explicitly);
+ * enable.gapless.guarantee=true needs it on. */
 kc_err kc_config_check_producer(kc_config *conf, char *errstr, size_t errlen);
 
 /* One bootstrap address, split from bootstrap.servers. */

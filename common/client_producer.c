@@ -4,7 +4,8 @@
  * Owns: kc_produce (checks, each record's codec, partitioning, back-pressure
  * on buffer.memory), the producer's topics and the records waiting for their
  * topic's metadata, the done queue and serving delivery reports, poll,
- * flush, close and free.
+ * flush, close and free; and, with enable.gapless.guarantee, halting a
+ * partition (or a whole topic) once one of its records failed for good.
  * Delivery callbacks run only from kc_producer_poll/flush/close/free, from a
  * kc_produce that waits for memory (owned loop), or from the caller's loop
  * (external loop) — never from inside the sender. */
@@ -156,6 +157,8 @@ static bool topic_sync(kc_producer *p, kc_ptopic *t)
         if (!pq)
             return t->count > 0;
         kc_partq_init(pq, t->name, t->count);
+        if (t->halt_err)
+            kc_partq_halt(pq, 0, t->halt_err, t->halt_msg);
         t->parts[t->count++] = pq;
     }
     return true;
@@ -210,6 +213,46 @@ static kc_err append_record(kc_producer *p, kc_ptopic *t, int32_t partition, con
     if (err)
         return kc_fail(p->client, KC_ERR_NOMEM, "out of memory appending a record");
     return KC_OK;
+}
+
+/* ---- enable.gapless.guarantee ------------------------------------------------------------- */
+
+static bool gapless(const kc_producer *p, kc_err err)
+{
+    return p->conf->enable_gapless_guarantee && err != KC_ERR_DESTROYED && !p->fatal_err &&
+           !p->destroying;
+}
+
+void kc_producer_halt_partition(kc_producer *p, kc_batch *b, kc_err err, const char *why)
+{
+    kc_partq *pq = b->pq;
+    if (!pq || !gapless(p, err))
+        return;
+    char msg[768];
+    snprintf(msg, sizeof(msg), "an earlier record of %s-%d failed (%s): later records are not "
+             "written, to keep the partition gapless", pq->topic, pq->partition, why);
+    if (!pq->halt_err)
+        kc_log(p->client, ST_LOG_WARN, "%s-%d halted (enable.gapless.guarantee): a batch of %d "
+               "record(s) failed: %s", pq->topic, pq->partition, b->count, why);
+    kc_partq_halt(pq, b->order + 1, err, msg);
+}
+
+/* A record of t failed before reaching a partition: which partition it
+ * would have gone to may be unknown, so every partition of t is halted,
+ * from the records appended after it on. */
+static void halt_topic(kc_producer *p, kc_ptopic *t, kc_err err, const char *why)
+{
+    if (t->halt_err || !gapless(p, err))
+        return;
+    char msg[768];
+    snprintf(msg, sizeof(msg), "an earlier record of %s failed (%s): later records are not "
+             "written, to keep its partitions gapless", t->name, why);
+    kc_log(p->client, ST_LOG_WARN, "topic %s halted (enable.gapless.guarantee): a record failed "
+           "before reaching a partition: %s", t->name, why);
+    t->halt_err = err;
+    t->halt_msg = strdup(msg);
+    for (int32_t i = 0; i < t->count; i++)
+        kc_partq_halt(t->parts[i], t->parts[i]->next_order, err, t->halt_msg);
 }
 
 /* ---- records waiting for metadata ---------------------------------------------------------- */
@@ -286,6 +329,7 @@ static void pending_free(kc_pending *pd)
 static void pending_fail(kc_producer *p, kc_ptopic *t, kc_pending *pd, kc_err err,
                          const char *msg)
 {
+    halt_topic(p, t, err, msg);
     kc_batch *b = kc_batch_new_single(pd->rec.opaque, pd->rec.timestamp, pd->charged);
     if (!b) { /* no memory for a report: count it as reported */
         p->accum.memory_used -= pd->charged;
@@ -457,9 +501,12 @@ void kc_producer_free(kc_producer *p)
     kc_client_free(c);
     for (size_t i = 0; i < p->topic_count; i++) {
         kc_ptopic *t = p->topic_list[i];
-        for (int32_t j = 0; j < t->count; j++)
+        for (int32_t j = 0; j < t->count; j++) {
+            kc_partq_release(t->parts[j]);
             free(t->parts[j]);
+        }
         free(t->parts);
+        free(t->halt_msg);
         free(t->name);
         free(t);
     }

@@ -44,6 +44,11 @@ typedef struct kc_ptopic {
     int32_t sticky;              /* the sticky partition for records without key; -1 none */
     kc_pending *pending_head;    /* records waiting for metadata, in order */
     kc_pending *pending_tail;
+    /* enable.gapless.guarantee: a record failed before it reached a
+     * partition, so every partition of the topic is halted from then on
+     * (partitions the metadata adds later too); KC_OK when not */
+    kc_err halt_err;
+    char *halt_msg;              /* owned (freed with the topic) */
 } kc_ptopic;
 
 typedef enum kc_idem_state {
@@ -101,6 +106,10 @@ void kc_producer_route_pending(kc_producer *p, int64_t now_ms, int64_t *wake_ms)
 void kc_producer_fail_all(kc_producer *p, kc_err err, const char *errstr);
 /* Makes the producer fatal: everything fails, kc_produce answers KC_ERR_FATAL. */
 void kc_producer_set_fatal(kc_producer *p, kc_err err, const char *msg);
+/* enable.gapless.guarantee: batch b failed for good with err (why says
+ * how); every later record of its partition fails with err too, reported
+ * in order, and is never sent. Does nothing when the property is off. */
+void kc_producer_halt_partition(kc_producer *p, kc_batch *b, kc_err err, const char *why);
 
 /* client_sender.c */
 void kc_sender_run(kc_producer *p);

@@ -9,7 +9,10 @@
  * batches are still in flight to the old one), building the wire bytes
  * (compression, producer id, epoch, sequence), sending to the leader, and
  * handling each partition's answer: done, retry (in order, with backoff,
- * refreshing metadata when the error says it is stale), or failed.
+ * refreshing metadata when the error says it is stale), or failed; and,
+ * with enable.gapless.guarantee, the halted partitions: after a batch failed
+ * for good none of the later batches is sent again, and they fail in order
+ * once nothing of the partition is in flight.
  *
  * Never blocks and never calls a user callback: completions go to the done
  * queue, which the producer serves. */
@@ -75,6 +78,15 @@ static void batch_failed(kc_producer *p, kc_batch *b, kc_err err, const char *ms
 {
     kc_partq *pq = b->pq;
     int64_t now = kc_now_ms();
+    if (kc_partq_halts(pq, b) && err != KC_ERR_DESTROYED) {
+        /* behind a batch that failed for good: never retried (typically
+         * OUT_OF_ORDER_SEQUENCE_NUMBER, as the broker never appended the
+         * failed batch's sequence), and no new producer id for it */
+        kc_log(p->client, ST_LOG_DEBUG, "failing %d record(s) for %s-%d behind the halt, not "
+               "retried: %s", b->count, pq->topic, pq->partition, msg);
+        kc_producer_complete(p, b, pq->halt_err, pq->halt_msg);
+        return;
+    }
     bool idempotent = p->idem.state != KC_IDEM_OFF;
     bool retriable = kc_err_retriable(err) || err == KC_ERR_BAD_RESPONSE;
     if (metadata_is_stale(err))
@@ -98,15 +110,21 @@ static void batch_failed(kc_producer *p, kc_batch *b, kc_err err, const char *ms
         retry_later(p, b, now);
         return;
     }
-    if (idempotent && b->base_sequence >= 0 && err != KC_ERR_DESTROYED)
-        kc_idem_need_reset(p, "a batch failed and left a gap in the sequence numbers");
     char why[512];
     if (retriable && !in_time)
         snprintf(why, sizeof(why), "delivery.timeout.ms (%d) passed: %s",
                  p->conf->delivery_timeout_ms, msg);
     else
         snprintf(why, sizeof(why), "%s", msg);
-    kc_producer_complete(p, b, retriable && !in_time ? KC_ERR_MSG_TIMED_OUT : err, why);
+    kc_err final = retriable && !in_time ? KC_ERR_MSG_TIMED_OUT : err;
+    /* The partition's sequence now has a gap. Gapless: nothing after this
+     * batch is written (no reset needed, its later batches are never sent).
+     * Otherwise, as Java: a new producer id, and the later batches go on. */
+    if (p->conf->enable_gapless_guarantee)
+        kc_producer_halt_partition(p, b, final, why);
+    else if (idempotent && b->base_sequence >= 0 && err != KC_ERR_DESTROYED)
+        kc_idem_need_reset(p, "a batch failed and left a gap in the sequence numbers");
+    kc_producer_complete(p, b, final, why);
 }
 
 /* ---- responses ------------------------------------------------------------------- */
@@ -291,8 +309,10 @@ static void send_set(kc_producer *p, node_set *set)
     for (size_t i = 0; i < set->count; i++) {
         kc_batch *b = set->batches[i];
         /* A connection that failed while an earlier set was sent may have
-         * put an older batch back in front of this one: then it waits. */
-        if (b->pq->head != b || (b->pq->retry_barrier && b->pq->inflight > 0))
+         * put an older batch back in front of this one: then it waits; and
+         * a batch behind a halt is never sent. */
+        if (b->pq->head != b || (b->pq->retry_barrier && b->pq->inflight > 0) ||
+            kc_partq_halts(b->pq, b))
             continue;
         kc_partq_pop(b->pq);
         kc_idem_stamp(p, b);
@@ -400,7 +420,7 @@ static size_t batch_bytes(const kc_batch *b)
 static void consider(kc_producer *p, round *r, kc_partq *pq, int64_t now, int64_t *wake)
 {
     kc_batch *b = pq->head;
-    if (!b || !kc_accum_sendable(&p->accum, b, now, wake))
+    if (!b || kc_partq_halts(pq, b) || !kc_accum_sendable(&p->accum, b, now, wake))
         return;
     if (pq->retry_barrier) {
         if (pq->inflight > 0)
@@ -408,6 +428,12 @@ static void consider(kc_producer *p, round *r, kc_partq *pq, int64_t now, int64_
         pq->retry_barrier = false;
     }
     if (pq->inflight >= p->conf->max_in_flight)
+        return;
+    /* Gapless: a broker takes any sequence from a producer id it does not
+     * know yet, so a batch sent behind the partition's first one could be
+     * written even if that one fails: the first batch (per producer id) goes
+     * alone until it is acknowledged. */
+    if (p->conf->enable_gapless_guarantee && pq->inflight > 0 && pq->acked_sequence_end == 0)
         return;
     int32_t leader = leader_of(p, pq);
     kc_conn *conn = leader >= 0 ? kc_client_conn(p->client, leader) : NULL;
@@ -456,27 +482,45 @@ static bool drain_round(kc_producer *p, int64_t now, int64_t *wake)
     return sent;
 }
 
-/* ---- expiry -------------------------------------------------------------------------------- */
+/* ---- expiry and halted partitions ---------------------------------------------------------- */
+
+static void expire_partition(kc_producer *p, kc_partq *pq, int64_t now, int64_t *wake)
+{
+    int64_t timeout = p->conf->delivery_timeout_ms;
+    kc_batch *b;
+    /* a halted head is not expired: fail_halted fails it, in order */
+    while (!kc_partq_halts(pq, pq->head) && (b = kc_partq_expire_head(pq, now, timeout))) {
+        char msg[384];
+        snprintf(msg, sizeof(msg), "Expiring %d record(s) for %s-%d: %lld ms has passed "
+                 "since batch creation", b->count, pq->topic, pq->partition,
+                 (long long)(now - b->created_ms));
+        if (p->conf->enable_gapless_guarantee)
+            kc_producer_halt_partition(p, b, KC_ERR_MSG_TIMED_OUT, msg);
+        else if (b->base_sequence >= 0 && p->idem.state != KC_IDEM_OFF)
+            kc_idem_need_reset(p, "an expired batch left a gap in the sequence numbers");
+        kc_producer_complete(p, b, KC_ERR_MSG_TIMED_OUT, msg);
+    }
+    if (pq->head && !kc_partq_halts(pq, pq->head) && pq->head->created_ms + timeout < *wake)
+        *wake = pq->head->created_ms + timeout;
+}
+
+/* Fails the queued batches behind the partition's halt, once nothing of
+ * the partition is in flight (those report first: reports stay in order).
+ * A batch from before the halt waiting for a retry goes first. */
+static void fail_halted(kc_producer *p, kc_partq *pq)
+{
+    kc_batch *b;
+    while (pq->inflight == 0 && (b = kc_partq_pop_halted(pq)))
+        kc_producer_complete(p, b, pq->halt_err, pq->halt_msg);
+}
 
 static void expire(kc_producer *p, int64_t now, int64_t *wake)
 {
-    int64_t timeout = p->conf->delivery_timeout_ms;
     for (size_t i = 0; i < p->topic_count; i++) {
         kc_ptopic *t = p->topic_list[i];
         for (int32_t j = 0; j < t->count; j++) {
-            kc_partq *pq = t->parts[j];
-            kc_batch *b;
-            while ((b = kc_partq_expire_head(pq, now, timeout))) {
-                char msg[384];
-                snprintf(msg, sizeof(msg), "Expiring %d record(s) for %s-%d: %lld ms has passed "
-                         "since batch creation", b->count, pq->topic, pq->partition,
-                         (long long)(now - b->created_ms));
-                if (b->base_sequence >= 0 && p->idem.state != KC_IDEM_OFF)
-                    kc_idem_need_reset(p, "an expired batch left a gap in the sequence numbers");
-                kc_producer_complete(p, b, KC_ERR_MSG_TIMED_OUT, msg);
-            }
-            if (pq->head && pq->head->created_ms + timeout < *wake)
-                *wake = pq->head->created_ms + timeout;
+            expire_partition(p, t->parts[j], now, wake);
+            fail_halted(p, t->parts[j]);
         }
     }
 }

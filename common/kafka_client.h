@@ -160,10 +160,34 @@ enum {
  *   max.block.ms (60000), compression.type (none; gzip, snappy, lz4, zstd),
  *   compression.gzip.level, compression.lz4.level, compression.zstd.level,
  *   delivery.timeout.ms (120000), max.in.flight.requests.per.connection (5),
- *   max.request.size (1048576), transactional.id (must stay unset for now).
+ *   max.request.size (1048576), transactional.id (must stay unset for now),
+ *   enable.gapless.guarantee (false; librdkafka's name, see below).
  * As in Java 3.x, idempotence is on by default and silently turned off when
  * acks, retries or max.in.flight conflict with it and it was not set
  * explicitly; set explicitly with a conflicting value it is an error.
+ * enable.gapless.guarantee. By default (false), as in Java, a batch that
+ * fails for good (a non-retriable error such as MESSAGE_TOO_LARGE or
+ * INVALID_RECORD, or delivery.timeout.ms) fails alone: the idempotent
+ * producer takes a new producer id and the later records of the partition
+ * are still written, so the partition has a gap. With true (needs
+ * enable.idempotence=true, else KC_ERR_CONFIG), once a batch of a partition
+ * failed for good every later record of that partition fails with the same
+ * error, "an earlier record of <topic>-<p> failed (<reason>): later records
+ * are not written, to keep the partition gapless": the batches in flight
+ * (the broker refuses them with OUT_OF_ORDER_SEQUENCE_NUMBER; they are not
+ * retried), those queued, and those produced afterwards (kc_produce still
+ * accepts them; they fail through the delivery callback), all reported in
+ * order. No later batch of that partition is sent again; it stays halted
+ * for the life of the producer, while the other partitions go on. As a
+ * broker takes any sequence from a producer id it does not know yet, a
+ * partition's first batch (per producer id) is sent alone until it is
+ * acknowledged; then up to max.in.flight follow. A record that fails
+ * before it reaches a partition (its topic missing from the metadata past
+ * max.block.ms, or a topic error) halts every partition of its topic the
+ * same way, since its partition may be unknown. Unlike librdkafka, which
+ * makes the whole producer fatal (RD_KAFKA_RESP_ERR__GAPLESS_GUARANTEE) and
+ * leaves records failing by message.timeout.ms uncovered, the halt here is
+ * per partition and covers delivery.timeout.ms too.
  * linger.ms defaults to 5 as in Kafka 4.0 (KIP-1030; Java 3.x had 0). A
  * delivery.timeout.ms below linger.ms + request.timeout.ms is raised to it
  * when left at its default, an error when set explicitly (as in Java).

@@ -118,6 +118,7 @@ static bool make_producer(flow_runner *fr)
     const char *const settings[][2] = {
         {"acks", "all"},
         {"enable.idempotence", "true"},
+        {"enable.gapless.guarantee", "true"}, /* a refused batch halts its partition */
         {"max.in.flight.requests.per.connection", "5"},
         /* how long records wait for a target topic to appear in metadata
          * (an external loop never blocks kc_produce itself) */

@@ -37,7 +37,33 @@
  *       that codec, a consumer reports each record's codec in
  *       kc_message.compression, and copying them to TOPIC-copy with
  *       kc_compression_from_codec() (as the mirror does) keeps the batches'
- *       codecs although that producer's compression.type differs. */
+ *       codecs although that producer's compression.type differs.
+ *   gapless BOOTSTRAP TOPIC nullkey|toolarge true|false [BAD]
+ *       creates TOPIC (2 partitions) with cleanup.policy=compact (nullkey)
+ *       or max.message.bytes=4096 (toolarge), then produces 3000 records to
+ *       partition 0 (linger.ms=2, batch.size=1024, 5 in flight, the
+ *       caller's loop) where record 843 has no key (the compacted topic
+ *       refuses its batch with INVALID_RECORD) or an 8000-byte value
+ *       (MESSAGE_TOO_LARGE), 3000 good ones to partition 1, and one more to
+ *       partition 0 after a flush: records 0-842 are flushed first, then
+ *       843-2999 are all queued before the flush sends them, so the refused
+ *       batch is in flight with the next 4 of partition 0 behind it;
+ *       with enable.gapless.guarantee=true (the second argument) every
+ *       record after the refused batch fails with its code, reports in
+ *       order, end offset = records acknowledged, nothing after the gap on
+ *       read-back, no new producer id; with false the later records are
+ *       written after the gap (Java's behaviour). Partition 1 is unaffected
+ *       either way. Also: the property without idempotence is refused.
+ *       BAD (843) is the refused record; with 0 it is in the producer's very
+ *       first batch, which a broker refuses before it knows the producer id
+ *       (and would then take any sequence): nothing may be in flight behind
+ *       it.
+ *   gapless-topic BOOTSTRAP TOPIC true|false
+ *       a record for TOPIC, missing, fails after max.block.ms (1000); then
+ *       TOPIC is created and one record is produced to each of partitions 0
+ *       and 1: with enable.gapless.guarantee=true both fail ("an earlier
+ *       record of TOPIC failed") and the broker holds nothing; with false
+ *       both are written. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -943,10 +969,442 @@ static int cmd_codecs(int argc, char **argv)
     return summary();
 }
 
+/* ---- enable.gapless.guarantee ------------------------------------------------------------- */
+
+#define GL_RECORDS 3000
+#define GL_BAD 843              /* the record the topic refuses (by default) */
+#define GL_LATE GL_RECORDS      /* one more partition-0 record, produced after the flush */
+#define GL_P1 100000            /* opaque base of the partition-1 records */
+#define GL_BIG 8000             /* the refused record's value size in toolarge mode */
+
+typedef struct gl_reports {
+    int reports[GL_RECORDS + 1];   /* per partition-0 record: reports seen */
+    kc_err err[GL_RECORDS + 1];
+    int64_t offset[GL_RECORDS + 1];
+    bool halt_msg[GL_RECORDS + 1]; /* its errstr is the "earlier record failed" one */
+    long next;                     /* the partition-0 record expected next */
+    int out_of_order;
+    int p1_delivered;
+    int p1_errors;
+    char p1_error[256];
+    char refused_msg[512];         /* the first failed record's errstr */
+    char halt_sample[512];         /* the first "earlier record" errstr */
+} gl_reports;
+
+static void gl_on_delivery(const kc_delivery *d, void *opaque)
+{
+    gl_reports *r = opaque;
+    long i = (long)(intptr_t)d->opaque;
+    if (i >= GL_P1) {
+        if (d->err && !r->p1_errors++)
+            snprintf(r->p1_error, sizeof(r->p1_error), "%s", d->errstr);
+        else if (!d->err)
+            r->p1_delivered++;
+        return;
+    }
+    if (i != r->next)
+        r->out_of_order++;
+    r->next = i + 1;
+    r->reports[i]++;
+    r->err[i] = d->err;
+    r->offset[i] = d->offset;
+    r->halt_msg[i] = d->err && strstr(d->errstr, "an earlier record of") &&
+                     strstr(d->errstr, "to keep the partition gapless");
+    if (d->err && !r->halt_msg[i] && !r->refused_msg[0])
+        snprintf(r->refused_msg, sizeof(r->refused_msg), "%s", d->errstr);
+    if (r->halt_msg[i] && !r->halt_sample[0])
+        snprintf(r->halt_sample, sizeof(r->halt_sample), "%s", d->errstr);
+}
+
+static kc_client *gl_admin(const char *bootstrap)
+{
+    char err[512];
+    kc_config *conf = kc_config_new();
+    kc_config_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err));
+    kc_config_set(conf, "allow.auto.create.topics", "false", err, sizeof(err));
+    kc_client *c = kc_client_new(conf, NULL, err, sizeof(err));
+    kc_config_free(conf);
+    if (!c)
+        fail("admin client", err);
+    return c;
+}
+
+static kc_err gl_create_topic(kc_client *c, const char *topic, bool toolarge)
+{
+    kc_config_pair cfg = toolarge ? (kc_config_pair){"max.message.bytes", "4096"}
+                                  : (kc_config_pair){"cleanup.policy", "compact"};
+    kc_new_topic t = {topic, 2, -1, &cfg, 1};
+    st_arena a;
+    st_arena_init(&a);
+    kc_admin_result *res = NULL;
+    kc_err e = kc_admin_create_topics(c, &t, 1, false, 30000, &a, &res);
+    st_arena_free(&a);
+    return e;
+}
+
+static kc_err gl_produce_one(kc_producer *p, const char *topic, long i, long bad,
+                             bool toolarge, char *value)
+{
+    char key[32];
+    int kn = snprintf(key, sizeof(key), "key-%ld", i);
+    int vn = snprintf(value, 64, "value-%ld", i);
+    size_t value_len = (size_t)vn;
+    if (i == bad && toolarge) {
+        memset(value + vn, 'x', GL_BIG);
+        value_len += GL_BIG;
+    }
+    kc_record rec = {.topic = topic, .partition = 0, .key = key, .key_len = (size_t)kn,
+                     .value = value, .value_len = value_len, .timestamp = KC_TIMESTAMP_NOW};
+    if (i == bad && !toolarge) { /* a compacted topic refuses a record without key */
+        rec.key = NULL;
+        rec.key_len = 0;
+    }
+    return kc_produce(p, &rec, (void *)(intptr_t)i);
+}
+
+static kc_err gl_produce_p1(kc_producer *p, const char *topic, long i)
+{
+    char key[32];
+    int kn = snprintf(key, sizeof(key), "p1-%ld", i);
+    kc_record rec = {.topic = topic, .partition = 1, .key = key, .key_len = (size_t)kn,
+                     .value = "v", .value_len = 1, .timestamp = KC_TIMESTAMP_NOW};
+    return kc_produce(p, &rec, (void *)(intptr_t)(GL_P1 + i));
+}
+
+/* Reads partition 0 from the beginning: the record numbers of its values,
+ * in offset order, into got[] (at most max); returns how many (it waits for
+ * expect records, then until none came for 1.5 s). */
+static int gl_read_back(const char *bootstrap, const char *topic, long *got, int max,
+                        int expect)
+{
+    char err[512];
+    kc_consumer_config *conf = kc_consumer_config_new();
+    kc_consumer_config_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err));
+    kc_consumer *c = kc_consumer_new(conf, NULL, err, sizeof(err));
+    kc_consumer_config_free(conf);
+    if (!c) {
+        fail("a consumer reads partition 0 back", err);
+        return -1;
+    }
+    kc_partition_list *l = kc_partition_list_new(1);
+    kc_partition_list_add(l, topic, 0)->offset = KC_OFFSET_BEGINNING;
+    kc_consumer_assign(c, l);
+    kc_partition_list_free(l);
+    int n = 0;
+    int64_t start = now_ms(), last = now_ms();
+    /* until expect records came and then 1.5 s passed without one, at most 60 s */
+    while (now_ms() - start < 60000 && (n < expect || now_ms() - last < 1500)) {
+        const kc_message *m = kc_consumer_poll(c, 100);
+        if (!m)
+            continue;
+        if (m->err) {
+            fprintf(stderr, "read back: %s: %s\n", kc_err_name(m->err), m->errstr);
+            continue;
+        }
+        last = now_ms();
+        long v = -1;
+        if (m->value && m->value_len > 6 && memcmp(m->value, "value-", 6) == 0)
+            v = strtol((const char *)m->value + 6, NULL, 10);
+        if (n < max)
+            got[n] = m->offset == n ? v : -2; /* -2: not at the offset it should be */
+        n++;
+    }
+    kc_consumer_close(c, 10000);
+    return n;
+}
+
+/* gapless BOOTSTRAP TOPIC nullkey|toolarge true|false [BAD] */
+static int cmd_gapless(int argc, char **argv)
+{
+    if (argc < 6)
+        return 2;
+    const char *bs = argv[2], *topic = argv[3];
+    long bad = argc > 6 ? atol(argv[6]) : GL_BAD;
+    if (bad < 0 || bad >= GL_RECORDS)
+        return 2;
+    bool toolarge = strcmp(argv[4], "toolarge") == 0;
+    bool guarantee = strcmp(argv[5], "true") == 0;
+    kc_err refused = toolarge ? KAFKA_MESSAGE_TOO_LARGE : KAFKA_INVALID_RECORD;
+    char err[512], detail[1024];
+    static gl_reports r;
+    memset(&r, 0, sizeof(r));
+
+    kc_client *admin = gl_admin(bs);
+    if (!admin)
+        return summary();
+    kc_err e = gl_create_topic(admin, topic, toolarge);
+    check(e == KC_OK, toolarge ? "topic with max.message.bytes=4096 created"
+                               : "topic with cleanup.policy=compact created",
+          kc_client_last_error(admin));
+
+    /* without idempotence the property is refused, naming both */
+    kc_config *conf = kc_config_new();
+    kc_config_set(conf, "bootstrap.servers", bs, err, sizeof(err));
+    kc_config_set(conf, "enable.gapless.guarantee", "true", err, sizeof(err));
+    kc_config_set(conf, "enable.idempotence", "false", err, sizeof(err));
+    kc_producer *refused_producer = kc_producer_new(conf, NULL, err, sizeof(err));
+    snprintf(detail, sizeof(detail), "%s", refused_producer ? "created" : err);
+    check(!refused_producer && strstr(err, "enable.gapless.guarantee") &&
+              strstr(err, "enable.idempotence"),
+          "enable.gapless.guarantee without enable.idempotence: KC_ERR_CONFIG naming both",
+          detail);
+    kc_producer_free(refused_producer);
+    kc_config_free(conf);
+
+    FILE *log = tmpfile();
+    st_logger lg = {ST_LOG_DEBUG, log};
+    conf = kc_config_new();
+    kc_config_set(conf, "bootstrap.servers", bs, err, sizeof(err));
+    kc_config_set(conf, "linger.ms", "2", err, sizeof(err));
+    kc_config_set(conf, "batch.size", "1024", err, sizeof(err));
+    kc_config_set(conf, "max.in.flight.requests.per.connection", "5", err, sizeof(err));
+    kc_config_set(conf, "enable.gapless.guarantee", argv[5], err, sizeof(err));
+    kc_config_set_logger(conf, &lg);
+    kc_config_set_delivery_cb(conf, gl_on_delivery, &r);
+    /* The caller's own loop: kc_produce never runs it, so the records of
+     * the second part are all queued when the flush sends them, and the
+     * refused batch leaves with 4 more of partition 0 right behind it. */
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    kc_producer *p = kc_producer_new(conf, loop, err, sizeof(err));
+    kc_config_free(conf);
+    if (!p) {
+        fail("producer created", err);
+        ev_loop_destroy(loop);
+        return summary();
+    }
+    char *value = malloc(64 + GL_BIG);
+    int refused_calls = 0;
+    kc_err fe[3];
+    long parts[3][2] = {{0, bad}, {bad, GL_RECORDS}, {GL_LATE, GL_LATE + 1}};
+    for (int part = 0; part < 3; part++) {
+        for (long i = parts[part][0]; i < parts[part][1]; i++) {
+            refused_calls += gl_produce_one(p, topic, i, bad, toolarge, value) != KC_OK;
+            if (i < GL_RECORDS)
+                refused_calls += gl_produce_p1(p, topic, i) != KC_OK;
+        }
+        fe[part] = kc_producer_flush(p, 60000);
+    }
+    free(value);
+    snprintf(detail, sizeof(detail), "flushes %s, %s, %s; %d kc_produce calls refused",
+             kc_err_name(fe[0]), kc_err_name(fe[1]), kc_err_name(fe[2]), refused_calls);
+    check(!fe[0] && !fe[1] && !fe[2] && !refused_calls && kc_producer_outstanding(p) == 0,
+          "kc_produce accepts every record and the flushes complete", detail);
+    kc_producer_close(p, 10000);
+    ev_loop_destroy(loop);
+
+    /* the reports of partition 0 */
+    int missing = 0, duplicated = 0;
+    long first_failed = -1, refused_end = -1; /* [first_failed, refused_end): the refused batch */
+    for (long i = 0; i <= GL_LATE; i++) {
+        missing += r.reports[i] == 0;
+        duplicated += r.reports[i] > 1;
+        if (r.err[i] && first_failed < 0)
+            first_failed = i;
+    }
+    for (refused_end = first_failed; refused_end >= 0 && refused_end <= GL_LATE &&
+                                      r.err[refused_end] && !r.halt_msg[refused_end];)
+        refused_end++;
+    snprintf(detail, sizeof(detail), "%d missing, %d reported twice, %d out of order", missing,
+             duplicated, r.out_of_order);
+    check(!missing && !duplicated && !r.out_of_order,
+          "every partition-0 record is reported once, in the order produced", detail);
+    int before_bad = 0;
+    for (long i = 0; first_failed > 0 && i < first_failed; i++)
+        before_bad += r.err[i] == KC_OK && r.offset[i] == i;
+    snprintf(detail, sizeof(detail), "first failure at record %ld, %d records before it at "
+             "their offsets", first_failed, before_bad);
+    check(first_failed == bad && before_bad == first_failed,
+          "every record before the refused batch is written, at offsets 0..", detail);
+    int refused_ok = 0;
+    for (long i = first_failed; first_failed >= 0 && i < refused_end; i++)
+        refused_ok += r.err[i] == refused;
+    snprintf(detail, sizeof(detail), "records %ld..%ld refused (%d with %s): %s", first_failed,
+             refused_end - 1, refused_ok, kc_err_name(refused), r.refused_msg);
+    check(refused_end > bad && refused_ok == refused_end - first_failed &&
+              (!toolarge || refused_end == bad + 1),
+          toolarge ? "the record over max.message.bytes fails alone, MESSAGE_TOO_LARGE"
+                   : "the batch with the keyless record fails, INVALID_RECORD", detail);
+
+    int after_failed = 0, after_same_code = 0, after_written = 0;
+    for (long i = refused_end; refused_end > 0 && i <= GL_LATE; i++) {
+        after_failed += r.err[i] != KC_OK;
+        after_same_code += r.err[i] == refused && r.halt_msg[i];
+        after_written += r.err[i] == KC_OK;
+    }
+    long later = refused_end > 0 ? GL_LATE + 1 - refused_end : 0;
+    snprintf(detail, sizeof(detail), "%ld later records: %d failed (%d with %s and the gapless "
+             "message), %d written; e.g. \"%s\"", later, after_failed, after_same_code,
+             kc_err_name(refused), after_written, r.halt_sample);
+    if (guarantee) {
+        char want[256];
+        snprintf(want, sizeof(want), "an earlier record of %s-0 failed (", topic);
+        check(later > 0 && after_same_code == later && strstr(r.halt_sample, want),
+              "gapless: every later record (in flight, queued, produced after) fails with the "
+              "same code, 'an earlier record of <topic>-0 failed (...)'", detail);
+    } else {
+        check(later > 0 && after_written == later && r.offset[refused_end] == first_failed,
+              "default (as Java): the later records are written after the gap", detail);
+    }
+
+    /* what the broker holds */
+    int written0 = 0;
+    for (long i = 0; i <= GL_LATE; i++)
+        written0 += r.err[i] == KC_OK;
+    snprintf(detail, sizeof(detail), "%d written, %d errors: %s", r.p1_delivered, r.p1_errors,
+             r.p1_error);
+    check(r.p1_delivered == GL_RECORDS && !r.p1_errors,
+          "partition 1 of the same topic is unaffected: all its records written", detail);
+    kc_list_offset q[2] = {{.topic = topic, .partition = 0, .spec = KC_OFFSET_SPEC_LATEST},
+                           {.topic = topic, .partition = 1, .spec = KC_OFFSET_SPEC_LATEST}};
+    e = kc_admin_list_offsets(admin, q, 2, 0, 30000);
+    snprintf(detail, sizeof(detail), "%s: end offsets %lld and %lld; %d records acknowledged on "
+             "partition 0", kc_err_name(e), (long long)q[0].offset, (long long)q[1].offset,
+             written0);
+    check(!e && q[0].offset == written0 && q[1].offset == GL_RECORDS,
+          "partition 0's end offset = the records acknowledged", detail);
+    kc_client_free(admin);
+
+    static long got[GL_RECORDS + 1];
+    int n = gl_read_back(bs, topic, got, GL_RECORDS + 1, written0);
+    int matching = 0, k = 0;
+    for (long i = 0; i <= GL_LATE && k < n && k <= GL_LATE; i++)
+        if (r.err[i] == KC_OK)
+            matching += got[k++] == i;
+    snprintf(detail, sizeof(detail), "%d records read, %d of %d acknowledged ones at their "
+             "place%s", n, matching, written0,
+             guarantee && n > 0 && n <= GL_LATE && got[n - 1] == first_failed - 1
+                 ? "; the last is the one before the refused batch" : "");
+    check(n == written0 && matching == written0,
+          guarantee ? "read back: exactly the records before the refused batch, nothing after "
+                      "the gap"
+                    : "read back: the acknowledged records, in order (the gap included)",
+          detail);
+
+    /* the log: a halt, never a new producer id (gapless); or the reset (default) */
+    int halts = 0, resets = 0, in_flight = 0, retried = 0;
+    char line[2048];
+    rewind(log);
+    while (fgets(line, sizeof(line), log)) {
+        halts += strstr(line, "halted (enable.gapless.guarantee)") != NULL;
+        resets += strstr(line, "resetting the idempotent producer") != NULL;
+        in_flight += strstr(line, "behind the halt, not retried") &&
+                     strstr(line, "OUT_OF_ORDER_SEQUENCE_NUMBER");
+        retried += strstr(line, "retrying") && strstr(line, "OUT_OF_ORDER_SEQUENCE_NUMBER");
+    }
+    fclose(log);
+    snprintf(detail, sizeof(detail), "%d halt lines, %d producer id resets logged", halts, resets);
+    check(guarantee ? halts == 1 && resets == 0 : halts == 0 && resets > 0,
+          guarantee ? "gapless: the partition is halted once, the producer id kept"
+                    : "default: the producer id is reset after the failed batch", detail);
+    snprintf(detail, sizeof(detail), "%d batches failed behind the halt after "
+             "OUT_OF_ORDER_SEQUENCE_NUMBER, %d retried after it", in_flight, retried);
+    if (bad == 0) /* the broker does not know the producer id yet: any sequence would do */
+        check(in_flight == 0 && retried == 0, "the producer's first batch goes alone until "
+              "acknowledged: nothing was in flight behind it", detail);
+    else
+        /* at most max.in.flight - 1 = 4 were behind it: more would mean a
+         * batch was sent after the halt */
+        check(guarantee ? in_flight > 0 && in_flight <= 4 && retried == 0
+                        : in_flight == 0 && retried > 0,
+              guarantee ? "gapless: the batches in flight behind the refused one came back "
+                          "OUT_OF_ORDER_SEQUENCE_NUMBER and failed, not retried; none sent "
+                          "after the halt"
+                        : "default: the batches in flight behind it are retried", detail);
+    return summary();
+}
+
+/* gapless-topic BOOTSTRAP TOPIC true|false: a record fails before it
+ * reaches a partition (its topic is missing past max.block.ms); the topic
+ * is created, and two more records follow, to partitions 0 and 1. */
+typedef struct gl_topic_reports {
+    int count;
+    kc_err err[3];
+    char errstr[3][512];
+} gl_topic_reports;
+
+static void gl_on_topic_delivery(const kc_delivery *d, void *opaque)
+{
+    gl_topic_reports *r = opaque;
+    long i = (long)(intptr_t)d->opaque;
+    r->count++;
+    r->err[i] = d->err;
+    snprintf(r->errstr[i], sizeof(r->errstr[i]), "%s", d->errstr);
+}
+
+static int cmd_gapless_topic(int argc, char **argv)
+{
+    if (argc < 5)
+        return 2;
+    const char *bs = argv[2], *topic = argv[3];
+    bool guarantee = strcmp(argv[4], "true") == 0;
+    char err[512], detail[1600];
+    gl_topic_reports r = {0};
+    st_logger quiet = {ST_LOG_ERROR, NULL};
+    kc_config *conf = kc_config_new();
+    kc_config_set(conf, "bootstrap.servers", bs, err, sizeof(err));
+    kc_config_set(conf, "allow.auto.create.topics", "false", err, sizeof(err));
+    kc_config_set(conf, "max.block.ms", "1000", err, sizeof(err));
+    kc_config_set(conf, "linger.ms", "2", err, sizeof(err));
+    kc_config_set(conf, "enable.gapless.guarantee", argv[4], err, sizeof(err));
+    kc_config_set_logger(conf, &quiet);
+    kc_config_set_delivery_cb(conf, gl_on_topic_delivery, &r);
+    kc_producer *p = kc_producer_new(conf, NULL, err, sizeof(err));
+    kc_config_free(conf);
+    kc_client *admin = gl_admin(bs);
+    if (!p || !admin) {
+        fail("producer and admin client created", err);
+        kc_producer_free(p);
+        kc_client_free(admin);
+        return summary();
+    }
+    static const int32_t partition_of[3] = {0, 0, 1};
+    kc_err e[5];
+    for (long i = 0; i < 3; i++) {
+        if (i == 1) /* the topic appears after the first record failed */
+            e[3] = gl_create_topic(admin, topic, true);
+        kc_record rec = {.topic = topic, .partition = partition_of[i], .key = "k", .key_len = 1,
+                         .value = "v", .value_len = 1, .timestamp = KC_TIMESTAMP_NOW};
+        e[i] = kc_produce(p, &rec, (void *)(intptr_t)i);
+        if (i != 1)
+            e[4] = kc_producer_flush(p, 30000);
+    }
+    snprintf(detail, sizeof(detail), "produce %s %s %s, create %s, flush %s; first report: %s: %s",
+             kc_err_name(e[0]), kc_err_name(e[1]), kc_err_name(e[2]), kc_err_name(e[3]),
+             kc_err_name(e[4]), kc_err_name(r.err[0]), r.errstr[0]);
+    check(!e[0] && !e[1] && !e[2] && !e[3] && !e[4] && r.count == 3 &&
+              r.err[0] == KAFKA_UNKNOWN_TOPIC_OR_PARTITION,
+          "a record for a missing topic fails after max.block.ms", detail);
+    char want[300];
+    snprintf(want, sizeof(want), "an earlier record of %s failed (", topic);
+    snprintf(detail, sizeof(detail), "partition 0: %s: %s; partition 1: %s: %s",
+             kc_err_name(r.err[1]), r.errstr[1], kc_err_name(r.err[2]), r.errstr[2]);
+    if (guarantee)
+        check(r.err[1] == KAFKA_UNKNOWN_TOPIC_OR_PARTITION && strstr(r.errstr[1], want) &&
+                  r.err[2] == KAFKA_UNKNOWN_TOPIC_OR_PARTITION && strstr(r.errstr[2], want),
+              "gapless: once the topic exists, its later records fail on every partition",
+              detail);
+    else
+        check(!r.err[1] && !r.err[2], "default: once the topic exists, later records are "
+              "written", detail);
+    kc_producer_close(p, 10000);
+    kc_list_offset q[2] = {{.topic = topic, .partition = 0, .spec = KC_OFFSET_SPEC_LATEST},
+                           {.topic = topic, .partition = 1, .spec = KC_OFFSET_SPEC_LATEST}};
+    kc_err le = kc_admin_list_offsets(admin, q, 2, 0, 30000);
+    int64_t want_end = guarantee ? 0 : 1;
+    snprintf(detail, sizeof(detail), "%s: end offsets %lld, %lld", kc_err_name(le),
+             (long long)q[0].offset, (long long)q[1].offset);
+    check(!le && q[0].offset == want_end && q[1].offset == want_end,
+          guarantee ? "the broker holds nothing of the topic" : "the broker holds them",
+          detail);
+    kc_client_free(admin);
+    return summary();
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s produce|placement|unreachable|unsupported|metadata ...\n",
+        fprintf(stderr, "usage: %s produce|placement|unreachable|unsupported|metadata|"
+                "external|codecs|gapless|gapless-topic ...\n",
                 argv[0]);
         return 2;
     }
@@ -964,6 +1422,10 @@ int main(int argc, char **argv)
         return cmd_external(argc, argv);
     if (strcmp(argv[1], "codecs") == 0)
         return cmd_codecs(argc, argv);
+    if (strcmp(argv[1], "gapless") == 0)
+        return cmd_gapless(argc, argv);
+    if (strcmp(argv[1], "gapless-topic") == 0)
+        return cmd_gapless_topic(argc, argv);
     fprintf(stderr, "unknown command %s\n", argv[1]);
     return 2;
 }

@@ -14,7 +14,9 @@
 # buffer.memory back-pressure (blocking and not), the caller's own libev
 # loop, a broker restart (SIGTERM and SIGKILL) and a stalled broker (SIGSTOP
 # past request.timeout.ms) in the middle of an idempotent stream, an unreachable bootstrap server, an API the broker lacks, routed
-# generic requests, and the same producer against librdkafka's mock cluster.
+# generic requests, enable.gapless.guarantee against batches a topic refuses
+# (a keyless record in a compacted topic, a record over max.message.bytes),
+# and the same producer against librdkafka's mock cluster.
 # Faults (leader changes, injected errors, timeouts) are in
 # test_client_faults.sh.
 set -u
@@ -122,6 +124,27 @@ done
 
 # ---- per-record codecs (kc_record.compression), read back by the consumer ---------------------
 run "per-record codecs" codecs "$BS" percodec
+
+# ---- enable.gapless.guarantee: a batch the topic refuses for good ---------------------------
+# A keyless record in a compacted topic (INVALID_RECORD) and a record over
+# the topic's max.message.bytes (MESSAGE_TOO_LARGE), in a stream of 3000 with
+# 5 batches in flight: with the guarantee nothing after the refused batch is
+# written; by default (as Java) the later records land after a gap.
+for mode in nullkey toolarge; do
+    for guarantee in true false; do
+        run "gapless $mode, enable.gapless.guarantee=$guarantee" gapless "$BS" \
+            "gapless-$mode-$guarantee" "$mode" "$guarantee"
+    done
+done
+# the producer's very first batch refused: the broker does not know the
+# producer id yet and would take any sequence behind it
+run "gapless, first batch refused" gapless "$BS" gapless-first nullkey true 0
+# a record that fails before it reaches a partition (its topic missing past
+# max.block.ms) halts the whole topic
+for guarantee in true false; do
+    run "gapless, topic missing, enable.gapless.guarantee=$guarantee" gapless-topic "$BS" \
+        "gapless-missing-$guarantee" "$guarantee"
+done
 
 # ---- explicit timestamps ------------------------------------------------------------------
 run "explicit timestamps" produce "$BS" timestamps 5000 ts.base=1500000000000
