@@ -145,14 +145,18 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) tests/unit/protocol_fill.c
 fuzz-run: fuzz
 	@bash tests/fuzz/run.sh $(TARGET) $(SECONDS)
 
-# One broker on 127.0.0.1:9092, data in ./data/broker-0, logging to the terminal until Ctrl-C.
+# The two-site example (examples/two_sites.sh) until Ctrl-C: cluster east
+# (127.0.0.1:9092, data ./data/east), cluster west (127.0.0.1:9192, data
+# ./data/west), strait-mirror east -> west (config/mirror.yaml) and the
+# trucks_gps producer writing to east; logs in ./data/logs.
 run: deps
-	@$(MAKE) --no-print-directory -j2 $(BUILD)/strait-broker
-	exec ./$(BUILD)/strait-broker --config config/broker.yaml
+	@$(MAKE) --no-print-directory -j2 $(BINARIES) $(BUILD)/examples/trucks_producer
+	@exec bash examples/two_sites.sh
 
 # Benchmarks: our broker side by side with librdkafka's mock cluster
 # (bench/run.sh; librdkafka is linked into these bench binaries only).
-BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/mock_cluster $(BUILD)/bench/client_bench
+BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/mock_cluster $(BUILD)/bench/client_bench \
+             $(BUILD)/bench/mirror_wait $(BUILD)/bench/mirror_lag
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
@@ -163,7 +167,7 @@ $(BUILD)/bench/client_bench: bench/client_bench.c $(BUILD)/libstrait.a
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libstrait.a -lrdkafka $(LIBS)
 
-bench: $(BUILD)/strait-broker $(BENCH_BIN)
+bench: $(BUILD)/strait-broker $(BUILD)/strait-mirror $(BENCH_BIN)
 	@bash bench/run.sh
 
 clean:

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/kafka_client.h"
 
@@ -61,6 +62,23 @@ static void drive(truck *t, unsigned *seed)
 {
     t->lat += ((double)(rand_r(seed) % 2001) - 1000.0) / 1e6;
     t->lon += ((double)(rand_r(seed) % 2001) - 1000.0) / 1e6;
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Serves delivery reports until interval_ms have passed (or Ctrl-C):
+ * kc_producer_poll returns as soon as it served a report, so one call
+ * would not pace the rounds. */
+static void wait_serving(kc_producer *p, int interval_ms)
+{
+    long long end = mono_ms() + interval_ms;
+    for (long long left = interval_ms; left > 0 && !interrupted; left = end - mono_ms())
+        kc_producer_poll(p, (int)left);
 }
 
 static int usage(const char *argv0)
@@ -173,7 +191,7 @@ int main(int argc, char **argv)
         }
         /* Serve delivery reports while waiting for the next round. */
         if (updates == 0 || round + 1 < updates)
-            kc_producer_poll(p, interval_ms);
+            wait_serving(p, interval_ms);
     }
     if (kc_producer_flush(p, 30000) != KC_OK) {
         fprintf(stderr, "error: %s\n", kc_client_last_error(client));
