@@ -2,11 +2,15 @@
 # bench/run.sh — `make bench`: our broker side by side with librdkafka's
 # in-memory mock cluster, the same librdkafka load against both, in one run;
 # then our client library (common/kafka_client.h) against librdkafka, both
-# on our broker (bench/client_bench).
+# on our broker (bench/client_bench); then strait-mirror: direct produce into
+# a target broker vs mirroring the same data into it from a source broker
+# (bench/mirror_wait, bench/mirror_lag).
 #
 # Owns: building the bench binaries, starting one strait-broker (fresh data
 # directory on a local disk) and one mock cluster, running bench/loadgen
-# against each and bench/client_bench against our broker, printing the
+# against each and bench/client_bench against our broker; for the mirror
+# section two more strait-brokers (source, target) and one strait-mirror per
+# row (its config and database in the work directory); printing the
 # tables, and stopping exactly the processes it started (by pid). It never
 # edits broker code or configuration files.
 #
@@ -28,9 +32,18 @@
 #   BENCH_BROKER=PATH      benchmark this strait-broker binary instead of building build/strait-broker
 #   BENCH_CLIENT_SECONDS   seconds of producing per client in each client-library row      (4)
 #   BENCH_CLIENT_CONSUME_RECORDS records in each topic the client-library consume rows read (10000000)
+#   BENCH_MIRROR_RECORDS   records per mirror throughput row, each size               (1000000)
+#   BENCH_MIRROR_SIZES     record sizes of the mirror rows, bytes                       ("100 1024")
+#   BENCH_MIRROR_REPS      repetitions of each mirror throughput row; the median is shown (BENCH_REPS)
+#   BENCH_MIRROR_LAG_SECONDS seconds of steady load per mirror lag row                  (10)
+#   BENCH_MIRROR_LAG_LOADS the mirror lag rows' loads, as fractions of the mirror rec/s ("0.5")
+#   BENCH_MIRROR=PATH      benchmark this strait-mirror binary instead of building build/strait-mirror
+#   BENCH_MIRROR_TARGET_PROPS  client properties for the mirror's target cluster, space-separated
+#                          name=value pairs (e.g. "batch.size=262144"); default: none
 #   BENCH_ONLY             comma-separated sections to run: mock (ours vs the mock cluster:
 #                          produce, consume, latency, groups), client (our client library vs
-#                          librdkafka on our broker), big (the 2 GB topic); default: all
+#                          librdkafka on our broker), big (the 2 GB topic), mirror (direct
+#                          produce vs strait-mirror between two of our brokers); default: all
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,16 +72,25 @@ REBALANCE_PARTS=20
 SIZE=100
 LAT_FETCH_WAIT_MS=100
 
+BENCH_TOOLS="build/bench/loadgen build/bench/mock_cluster build/bench/client_bench build/bench/mirror_wait build/bench/mirror_lag build/strait"
+if [ -n "${BENCH_MIRROR:-}" ]; then
+    MIRROR=$(realpath "$BENCH_MIRROR")
+else
+    MIRROR=$ROOT/build/strait-mirror
+    BENCH_TOOLS="$BENCH_TOOLS build/strait-mirror"
+fi
 if [ -n "${BENCH_BROKER:-}" ]; then
     BROKER=$(realpath "$BENCH_BROKER")
-    make --no-print-directory -s -j2 build/bench/loadgen build/bench/mock_cluster build/bench/client_bench
+    make --no-print-directory -s -j2 $BENCH_TOOLS
 else
     BROKER=$ROOT/build/strait-broker
-    make --no-print-directory -s -j2 build/strait-broker build/bench/loadgen build/bench/mock_cluster build/bench/client_bench
+    make --no-print-directory -s -j2 build/strait-broker $BENCH_TOOLS
 fi
 LOADGEN=$ROOT/build/bench/loadgen
 CLIENT_BENCH=$ROOT/build/bench/client_bench
 MOCK=$ROOT/build/bench/mock_cluster
+MIRROR_WAIT=$ROOT/build/bench/mirror_wait
+MIRROR_LAG=$ROOT/build/bench/mirror_lag
 
 # ---- a data directory on a real disk ----
 if [ -z "${BENCH_DIR:-}" ]; then
@@ -86,6 +108,9 @@ mkdir -p "$(dirname "$RAW")"
 
 BROKER_PID=
 MOCK_PID=
+SRC_PID=     # mirror section: source broker, target broker, strait-mirror
+TGT_PID=
+MIRROR_PID=
 
 stop_pid() { # pid name
     local pid=$1 name=$2 i
@@ -101,6 +126,9 @@ stop_pid() { # pid name
 }
 
 cleanup() {
+    stop_pid "$MIRROR_PID" strait-mirror
+    stop_pid "$SRC_PID" "strait-broker (mirror source)"
+    stop_pid "$TGT_PID" "strait-broker (mirror target)"
     stop_pid "$BROKER_PID" strait-broker
     stop_pid "$MOCK_PID" mock_cluster
     wait 2>/dev/null || true
@@ -461,6 +489,266 @@ if [ "$BIG_N" -gt 0 ] && want big; then
     echo "(big topic: 1 partition, ${du_mb} MB on disk in 1 GiB segments; consume rows: median of $REPS reads;"
     echo " evicted = the topic's files dropped from the page cache before each read: ${cached:-?} MB left cached)"
 fi
+
+# ---- strait-mirror: direct produce into a target vs mirroring into it ----
+# Two more brokers of ours (source, target; fresh data directories), the
+# tools: loadgen (produce), bench/mirror_wait (times the target catching
+# up), bench/mirror_lag (paced producer on the source, consumer on the
+# target). One strait-mirror process per row, started and stopped here.
+if want mirror; then
+    MIRROR_N=${BENCH_MIRROR_RECORDS:-1000000}
+    MIRROR_SIZES=${BENCH_MIRROR_SIZES:-100 1024}
+    MIRROR_REPS=${BENCH_MIRROR_REPS:-$REPS}
+    MIRROR_LAG_SECONDS=${BENCH_MIRROR_LAG_SECONDS:-10}
+    MIRROR_LAG_LOADS=${BENCH_MIRROR_LAG_LOADS:-0.5}
+    MIRROR_PARTS=8
+    CLK_TCK=$(getconf CLK_TCK)
+
+    start_side_broker() { # NAME -> sets SIDE_PID and SIDE_BS (the caller keeps the pid)
+        local i
+        "$BROKER" --config config/broker.yaml \
+            --override log.dirs="$WORK/$1-data" \
+            --override listeners=PLAINTEXT://127.0.0.1:0 \
+            --override num.partitions=$MIRROR_PARTS >"$WORK/$1.log" 2>&1 &
+        SIDE_PID=$!
+        SIDE_BS=
+        for i in $(seq 1 100); do
+            SIDE_BS=$(sed -n 's/.* listening on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$WORK/$1.log" | head -1)
+            [ -n "$SIDE_BS" ] && return 0
+            sleep 0.1
+        done
+        echo "bench: could not start the $1 broker" >&2
+        cat "$WORK/$1.log" >&2
+        exit 1
+    }
+    start_side_broker mirror-source
+    SRC_PID=$SIDE_PID SRC_BS=$SIDE_BS
+    start_side_broker mirror-target
+    TGT_PID=$SIDE_PID TGT_BS=$SIDE_BS
+
+    proc_cpu_ns() { # PID -> user+system CPU of the process so far (exited threads included), ns
+        awk -v t="$CLK_TCK" '{ printf "%.0f", ($14 + $15) * 1e9 / t }' /proc/"$1"/stat 2>/dev/null || echo 0
+    }
+    ns_per() { # NS_A NS_B RECORDS -> (B - A) / RECORDS, integer
+        awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { if (n > 0) printf "%.0f", (b - a) / n; else print "-" }'
+    }
+    check_side() {
+        local pid name
+        for pid in "$SRC_PID:source" "$TGT_PID:target"; do
+            name=${pid#*:}
+            pid=${pid%%:*}
+            if ! kill -0 "$pid" 2>/dev/null; then
+                echo "bench: the mirror $name broker (pid $pid) is gone; its log ends:" >&2
+                tail -20 "$WORK/mirror-$name.log" >&2
+                exit 1
+            fi
+        done
+    }
+    flush_disk() { sync -f "$WORK" 2>/dev/null || sync; }
+    # drop_topics BOOTSTRAP TOPIC... : deletes a finished row's topics (disk space, page cache)
+    drop_topics() {
+        local bs=$1 t
+        shift
+        for t in "$@"; do
+            "$ROOT/build/strait" topics --bootstrap-server "$bs" --delete --topic "$t" --if-exists \
+                >>"$WORK/drop_topics.log" 2>&1 || echo "bench: could not delete $t at $bs" >&2
+        done
+    }
+
+    # start_mirror NAME TOPIC-REGEX -> sets MIRROR_PID; config and database in $WORK
+    start_mirror() {
+        local kv target_props=
+        for kv in ${BENCH_MIRROR_TARGET_PROPS:-}; do
+            target_props="$target_props    ${kv%%=*}: \"${kv#*=}\"
+"
+        done
+        cat >"$WORK/$1.yaml" <<EOF
+mirror:
+  database: $WORK/$1.db
+  metrics.port: 0
+  log.interval.ms: 2000
+clusters:
+  source:
+    bootstrap.servers: $SRC_BS
+  target:
+    bootstrap.servers: $TGT_BS
+$target_props
+flows:
+  - name: $1
+    source: source
+    target: target
+    topics: ["$2"]
+    refresh.topics.interval.ms: 1000
+EOF
+        "$MIRROR" --config "$WORK/$1.yaml" >"$WORK/$1.log" 2>&1 &
+        MIRROR_PID=$!
+    }
+    # stop_mirror NAME -> SIGTERM; sets MIRROR_RC to its exit status (a line to the raw file too)
+    stop_mirror() {
+        MIRROR_RC=0
+        stop_pid "$MIRROR_PID" strait-mirror
+        wait "$MIRROR_PID" 2>/dev/null || MIRROR_RC=$?
+        MIRROR_PID=
+        echo "$1 mirror_exit=$MIRROR_RC" >>"$RAW"
+        [ "$MIRROR_RC" = 0 ] || echo "bench: strait-mirror ($1) exited with status $MIRROR_RC; log: $WORK/$1.log" >&2
+    }
+    vm_hwm_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' /proc/"$1"/status 2>/dev/null || echo -; }
+
+    # mirror_rep SIZE REP -> sets MREP to "direct_rps direct_mbps mirror_rps mirror_mbps steady_rps first_s
+    #   mirror_ns tgt_direct_ns src_mirror_ns tgt_mirror_ns rss_mb" (fields - when a step failed)
+    mirror_rep() {
+        local size=$1 rep=$2 d m t0 c0 s0 m1 c1 s1 rss name
+        local direct=direct-$size-r$rep topic=mirror-$size-r$rep
+        local args=(produce -n "$MIRROR_N" -s "$size" -p "$MIRROR_PARTS" -a -1)
+        check_side
+        # the source's copy first (not timed here), then the direct row, then the mirror
+        if ! d=$("$LOADGEN" "${args[@]}" -t "$topic" -b "$SRC_BS" 2>>"$WORK/loadgen.err"); then
+            echo "mirror:fill-$size#$rep FAILED" >>"$RAW"
+            MREP="- - - - - - - - - - -"
+            return
+        fi
+        echo "mirror:fill-$size#$rep $(echo "$d" | grep '^RESULT' | tail -1)" >>"$RAW"
+        flush_disk
+        c0=$(proc_cpu_ns "$TGT_PID")
+        if d=$("$LOADGEN" "${args[@]}" -t "$direct" -b "$TGT_BS" 2>>"$WORK/loadgen.err"); then
+            d=$(echo "$d" | grep '^RESULT' | tail -1)
+            echo "mirror:direct-$size#$rep $d" >>"$RAW"
+        else
+            echo "mirror:direct-$size#$rep FAILED" >>"$RAW"
+            d=
+        fi
+        c1=$(proc_cpu_ns "$TGT_PID")
+        local d_ns
+        d_ns=$(ns_per "$c0" "$c1" "$(field "$d" records)")
+        flush_disk
+        name=mirror-$size-r$rep
+        c0=$(proc_cpu_ns "$TGT_PID")
+        s0=$(proc_cpu_ns "$SRC_PID")
+        t0=$(date +%s%N)
+        start_mirror "$name" "$topic"
+        if m=$("$MIRROR_WAIT" -s "$SRC_BS" -b "$TGT_BS" -t "$topic" -p "$MIRROR_PARTS" -z "$t0" -T 120 2>>"$WORK/mirror_wait.err"); then
+            m=$(echo "$m" | grep '^RESULT' | tail -1)
+        else
+            m=
+        fi
+        m1=$(proc_cpu_ns "$MIRROR_PID")
+        c1=$(proc_cpu_ns "$TGT_PID")
+        s1=$(proc_cpu_ns "$SRC_PID")
+        rss=$(vm_hwm_mb "$MIRROR_PID")
+        stop_mirror "$name"
+        if [ -z "$m" ] || [ "$MIRROR_RC" != 0 ]; then
+            echo "mirror:$name FAILED $m" >>"$RAW"
+            echo "bench: $name failed (see $WORK/$name.log, $WORK/mirror_wait.err)" >&2
+            m=
+        else
+            echo "mirror:$name $m mirror_cpu_s=$(awk -v n="$m1" 'BEGIN { printf "%.2f", n / 1e9 }') rss_mb=$rss" >>"$RAW"
+        fi
+        drop_topics "$SRC_BS" "$topic"
+        drop_topics "$TGT_BS" "$direct" "$topic"
+        local recs
+        recs=$(field "$m" records)
+        local v vals=()
+        for v in "$(field "$d" rps)" "$(field "$d" mbps)" "$(field "$m" rps)" \
+            "$(awk -v r="$(field "$m" rps)" -v s="$size" 'BEGIN { if (r != "") printf "%.2f", r * s / 1e6 }')" \
+            "$(field "$m" steady_rps)" "$(field "$m" first_s)" "$(ns_per 0 "$m1" "$recs")" "$d_ns" \
+            "$(ns_per "$s0" "$s1" "$recs")" "$(ns_per "$c0" "$c1" "$recs")" "$rss"; do
+            vals+=("${v:--}")
+        done
+        MREP="${vals[*]}"
+    }
+
+    echo
+    echo "strait-mirror: source strait-broker -> strait-mirror -> target strait-broker, same machine (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+    echo "source pid $SRC_PID at $SRC_BS, target pid $TGT_PID at $TGT_BS; $MIRROR_PARTS partitions, acks=all${BENCH_MIRROR_TARGET_PROPS:+; mirror target cluster properties: $BENCH_MIRROR_TARGET_PROPS}"
+    MR_FMT="%-22s %11s %7s %11s %7s %8s %11s %7s %7s %7s %7s %7s %6s\n"
+    printf "$MR_FMT" "mirror throughput" "direct" "MB/s" "mirror" "MB/s" "mirror/" "mirror" "start" "mirror" "tgt srv" "src srv" "tgt srv" "mirror"
+    printf "$MR_FMT" "" "rec/s" "" "rec/s" "" "direct" "steady rec/s" "s" "ns/rec" "direct" "mirror" "mirror" "RSS MB"
+    printf "$MR_FMT" "---" "------" "----" "------" "----" "-------" "------------" "-----" "------" "-------" "-------" "-------" "------"
+    declare -A MIRROR_MAX=()
+    for size in $MIRROR_SIZES; do
+        rows=()
+        for r in $(seq 1 "$MIRROR_REPS"); do
+            mirror_rep "$size" "$r"
+            rows+=("$MREP")
+        done
+        # the median by mirror rec/s
+        read -r d_rps d_mbps m_rps m_mbps st_rps first m_ns dt_ns ms_ns mt_ns rss < <(
+            printf '%s\n' "${rows[@]}" | sort -g -k3,3 | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}')
+        MIRROR_MAX[$size]=$m_rps
+        if [ "$size" -ge 1000 ]; then label="$((size / 1024)) KB"; else label="$size B"; fi
+        printf "$MR_FMT" "$label x $(millions "$MIRROR_N")" "$(fmt_int "$d_rps")" "$d_mbps" "$(fmt_int "$m_rps")" "$m_mbps" \
+            "$(ratio "$m_rps" "$d_rps")" "$(fmt_int "$st_rps")" "$first" "$m_ns" "$dt_ns" "$ms_ns" "$mt_ns" "$rss"
+    done
+    echo "(direct: loadgen (librdkafka, linger.ms=5, acks=all, no idempotence) produces N records round-robin into the"
+    echo " target broker, timed from the first record to the last acknowledgement. mirror: the same N (+1 warm-up record"
+    echo " per partition) are first produced into the source broker the same way, then strait-mirror is started"
+    echo " (identity naming, the flow's defaults: idempotent producer, acks=all, linger.ms=5, codec kept) and"
+    echo " rec/s = records / (time from starting the process until the target's end offsets equal the source's);"
+    echo " start s = when the first record showed up on the target (process start, connections, topic creation,"
+    echo " resume scan); steady = records / (caught up - first record seen). End offsets polled every 10 ms."
+    echo " ns/rec: CPU (user+sys, /proc/PID/stat) of the mirror process over its whole life, and of the target"
+    echo " broker during the direct row, of each broker while mirroring. RSS: the mirror's VmHWM. Dirty pages are"
+    echo " synced before each timed step, and each repetition's topics are deleted once measured; everything"
+    echo " shares $(nproc) cores.)"
+
+    echo
+    LAG_FMT="%-30s %10s %9s %9s %9s %9s %8s %9s %9s %8s %7s\n"
+    printf "$LAG_FMT" "end-to-end lag (ms)" "rate" "mirror" "mirror" "mirror" "mirror" "mirror" "direct" "direct" "mirror" "mirror"
+    printf "$LAG_FMT" "" "rec/s" "p50" "p99" "p99.9" "max" "drain" "p50" "p99" "CPU %" "RSS MB"
+    printf "$LAG_FMT" "---" "-----" "------" "------" "------" "------" "------" "------" "------" "------" "------"
+    for row in $(for s in $MIRROR_SIZES; do for f in $MIRROR_LAG_LOADS; do echo "$s:$f"; done; done); do
+        size=${row%%:*} load=${row#*:}
+        max=${MIRROR_MAX[$size]}
+        if [ "$size" -ge 1000 ]; then label="$((size / 1024)) KB"; else label="$size B"; fi
+        label="$label @ $load x mirror max"
+        if [ -z "$max" ] || [ "$max" = - ]; then
+            printf "$LAG_FMT" "$label" - - - - - - - - - -
+            continue
+        fi
+        rate=$(awk -v m="$max" -v f="$load" 'BEGIN { printf "%.0f", m * f }')
+        check_side
+        flush_disk
+        size=$size-${load//./_} # names the row's topics from here on
+        name=mirror-lag-$size
+        start_mirror "$name" "lag-$size"
+        c0=$(proc_cpu_ns "$MIRROR_PID")
+        t0=$(date +%s%N)
+        l=$("$MIRROR_LAG" -s "$SRC_BS" -b "$TGT_BS" -t "lag-$size" -p "$MIRROR_PARTS" -R "$rate" \
+            -d "$MIRROR_LAG_SECONDS" -S "${row%%:*}" 2>>"$WORK/mirror_lag.err") || l="FAILED $l"
+        # CPU share over the mirror_lag run (includes its warm-up wait for the mirror)
+        cpu=$(awk -v a="$c0" -v b="$(proc_cpu_ns "$MIRROR_PID")" -v t0="$t0" -v t1="$(date +%s%N)" \
+            'BEGIN { printf "%.0f", (b - a) * 100 / (t1 - t0) }')
+        rss=$(vm_hwm_mb "$MIRROR_PID")
+        stop_mirror "$name"
+        l=$(echo "$l" | grep -E '^(RESULT|FAILED)' | tail -1)
+        echo "mirror:lag-$size $l mirror_cpu_pct=$cpu rss_mb=$rss" >>"$RAW"
+        case "$l" in FAILED* | '') echo "bench: mirror lag row $size failed (see $WORK/mirror_lag.err, $WORK/$name.log)" >&2; l= ;; esac
+        [ "$MIRROR_RC" = 0 ] || l=
+        flush_disk
+        dl=$("$MIRROR_LAG" -s "$TGT_BS" -b "$TGT_BS" -t "lag-direct-$size" -p "$MIRROR_PARTS" -R "$rate" \
+            -d "$MIRROR_LAG_SECONDS" -S "${row%%:*}" 2>>"$WORK/mirror_lag.err") || dl="FAILED $dl"
+        dl=$(echo "$dl" | grep -E '^(RESULT|FAILED)' | tail -1)
+        echo "mirror:lag-direct-$size $dl" >>"$RAW"
+        case "$dl" in FAILED* | '') echo "bench: direct lag row $size failed (see $WORK/mirror_lag.err)" >&2; dl= ;; esac
+        ach=$(field "$l" achieved_rps)
+        lag_cells=()
+        for v in "$(field "$l" p50_ms)" "$(field "$l" p99_ms)" "$(field "$l" p999_ms)" "$(field "$l" max_ms)" "$(field "$l" drain_ms)" \
+            "$(field "$dl" p50_ms)" "$(field "$dl" p99_ms)" "$cpu" "$rss"; do
+            lag_cells+=("${v:--}")
+        done
+        printf "$LAG_FMT" "$label" "$(fmt_int "${ach:-$rate}")" "${lag_cells[@]}"
+    done
+    echo "(a paced producer (librdkafka, acks=all, linger.ms=0) writes into the source at that fraction of the mirror"
+    echo " rec/s above (the median, start-up included), round-robin over $MIRROR_PARTS partitions, for ${MIRROR_LAG_SECONDS} s; a consumer"
+    echo " (fetch.wait.max.ms=100) reads the target; lag = receive time - send time carried in the value (one"
+    echo " process, CLOCK_MONOTONIC); the first second is not counted. Unlike the throughput rows, producer and"
+    echo " consumer run at the same time as the mirror, on the same $(nproc) cores. direct: the same load produced into"
+    echo " and consumed from the target broker alone (the floor the mirror adds to). drain: from the last send to"
+    echo " the last record's arrival on the target (a backlog shows here). CPU %: the mirror process's CPU time /"
+    echo " wall time of the row.)"
+    check_side
+    echo "mirror source broker peak RSS (VmHWM): $(vm_hwm_mb "$SRC_PID") MB, target: $(vm_hwm_mb "$TGT_PID") MB; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+fi # want mirror
 
 check_broker
 echo

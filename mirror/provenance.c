@@ -82,13 +82,48 @@ bool provenance_source_is(const provenance_source *src, const char *cluster_id,
            strlen(topic) == src->topic_len && memcmp(src->topic, topic, src->topic_len) == 0;
 }
 
+/* Appends the decimal digits of v (>= 0) at p; returns the end. */
+static char *put_digits(char *p, uint64_t v)
+{
+    char tmp[20];
+    size_t k = 0;
+    do {
+        tmp[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (k)
+        *p++ = tmp[--k];
+    return p;
+}
+
+/* "<cluster>:<topic>:<partition>:<offset>" into buf (NUL-terminated) without
+ * printf (this runs once per mirrored record); -1 when it does not fit. */
+static int format_source(char *buf, size_t buflen, const char *cluster_id, const char *topic,
+                         int32_t partition, int64_t offset)
+{
+    size_t cl = strlen(cluster_id), tl = strlen(topic);
+    if (partition < 0 || offset < 0 || cl + tl + 2 + 11 + 1 + 20 + 1 > buflen)
+        return -1;
+    char *p = buf;
+    memcpy(p, cluster_id, cl);
+    p += cl;
+    *p++ = ':';
+    memcpy(p, topic, tl);
+    p += tl;
+    *p++ = ':';
+    p = put_digits(p, (uint64_t)partition);
+    *p++ = ':';
+    p = put_digits(p, (uint64_t)offset);
+    *p = '\0';
+    return (int)(p - buf);
+}
+
 size_t provenance_headers(const kc_header *headers, size_t count, const char *source_cluster_id,
                           const char *topic, int32_t partition, int64_t offset,
                           char *source_buf, size_t source_buflen, kc_header *out)
 {
-    int n = snprintf(source_buf, source_buflen, "%s:%s:%d:%lld", source_cluster_id, topic,
-                     (int)partition, (long long)offset);
-    if (n < 0 || (size_t)n >= source_buflen)
+    int n = format_source(source_buf, source_buflen, source_cluster_id, topic, partition, offset);
+    if (n < 0)
         return 0;
     size_t origin_len;
     const char *origin = provenance_origin(headers, count, &origin_len);
