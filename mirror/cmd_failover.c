@@ -181,14 +181,6 @@ static const char *const failover_headers[] = {
     "TARGET-OFFSET", "TARGET-END", "LAG", "UNMIRRORED"};
 #define FAILOVER_COLUMNS (sizeof(failover_headers) / sizeof(failover_headers[0]))
 
-static const char *number_or_dash(bool known, int64_t v, char *buf, size_t len)
-{
-    if (!known)
-        return "-";
-    snprintf(buf, len, "%lld", (long long)v);
-    return buf;
-}
-
 static bool add_failover_row(cmd_table *t, const failover_row *r)
 {
     char part[16], src[24], tgt[24], end[24], lag[24], unm[24];
@@ -198,14 +190,14 @@ static bool add_failover_row(cmd_table *t, const failover_row *r)
         r->group,
         r->topic,
         part,
-        number_or_dash(r->source_offset >= 0, r->source_offset, src, sizeof(src)),
+        cmd_format_number(r->source_offset >= 0, r->source_offset, src, sizeof(src)),
         r->from_checkpoint ? "checkpoint" : "live",
         r->target_topic[0] ? r->target_topic : "-",
-        number_or_dash(r->translated, r->target_offset, tgt, sizeof(tgt)),
-        number_or_dash(end_known, r->target_end, end, sizeof(end)),
-        number_or_dash(r->translated && end_known, r->target_end - r->target_offset, lag,
-                       sizeof(lag)),
-        number_or_dash(r->translated, r->unmirrored, unm, sizeof(unm)),
+        cmd_format_number(r->translated, r->target_offset, tgt, sizeof(tgt)),
+        cmd_format_number(end_known, r->target_end, end, sizeof(end)),
+        cmd_format_number(r->translated && end_known, r->target_end - r->target_offset, lag,
+                          sizeof(lag)),
+        cmd_format_number(r->translated, r->unmirrored, unm, sizeof(unm)),
     };
     return cmd_table_add(t, cells);
 }

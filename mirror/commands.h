@@ -9,8 +9,9 @@
  * tool layout: upper-case hyphenated headers, left-aligned columns, "-"
  * for a missing value), and the row formatting of each table.
  *
- * The shared helpers (cmd_flag_next, cmd_parse_positive_int, cmd_table_*,
- * cmd_format_age, cmd_now_ms, cmd_unreachable) live in cmd_status.c.
+ * The helpers both commands share (cmd_flag_next, cmd_parse_positive_int,
+ * cmd_table_*, cmd_format_number, cmd_format_age, cmd_now_ms,
+ * cmd_unreachable) live in cmd_util.c.
  */
 #ifndef STRAIT_MIRROR_COMMANDS_H
 #define STRAIT_MIRROR_COMMANDS_H
@@ -116,6 +117,8 @@ bool cmd_table_add(cmd_table *t, const char *const *cells);
 void cmd_table_print(const cmd_table *t, FILE *out);
 void cmd_table_free(cmd_table *t);
 
+/* v in decimal into buf, or "-" when !known. Returns buf or "-". */
+const char *cmd_format_number(bool known, int64_t v, char *buf, size_t len);
 /* A duration as people read it: "12 s", "7 min", "5 h", "3 d" (negative
  * durations, from clock skew, read as 0 s). Returns buf. */
 const char *cmd_format_age(int64_t ms, char *buf, size_t len);

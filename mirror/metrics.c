@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,85 +475,64 @@ static metric_partition **partitions_sorted(mirror_metrics *m, size_t *n)
     return all;
 }
 
-/* Which partition figure a family shows; false means "unknown, no sample". */
-typedef bool (*partition_value_fn)(const metric_partition *p, st_buf *b);
-
-static bool value_records(const metric_partition *p, st_buf *b)
-{
-    put_fmt(b, "%" PRId64, p->records_total);
-    return true;
-}
-
-static bool value_bytes(const metric_partition *p, st_buf *b)
-{
-    put_fmt(b, "%" PRId64, p->bytes_total);
-    return true;
-}
-
-static bool value_errors(const metric_partition *p, st_buf *b)
-{
-    put_fmt(b, "%" PRId64, p->errors_total);
-    return true;
-}
-
-static bool value_lag_records(const metric_partition *p, st_buf *b)
-{
-    if (p->lag_records < 0)
-        return false;
-    put_fmt(b, "%" PRId64, p->lag_records);
-    return true;
-}
-
-static bool value_lag_seconds(const metric_partition *p, st_buf *b)
-{
-    if (!isfinite(p->lag_seconds) || p->lag_seconds < 0)
-        return false;
-    put_fmt(b, "%.3f", p->lag_seconds);
-    return true;
-}
-
-static bool value_position(const metric_partition *p, st_buf *b)
-{
-    if (p->position < 0)
-        return false;
-    put_fmt(b, "%" PRId64, p->position);
-    return true;
-}
-
-static bool value_source_end(const metric_partition *p, st_buf *b)
-{
-    if (p->source_end < 0)
-        return false;
-    put_fmt(b, "%" PRId64, p->source_end);
-    return true;
-}
+/* How a family reads its figure of a partition. */
+typedef enum figure_kind {
+    FIGURE_TOTAL,   /* int64_t, always known */
+    FIGURE_OFFSET,  /* int64_t, unknown (no sample) while negative */
+    FIGURE_SECONDS, /* double, unknown while negative or not finite; 3 decimals */
+} figure_kind;
 
 typedef struct partition_family {
     const char *name;
     const char *type;
     const char *help;
-    partition_value_fn value;
+    figure_kind kind;
+    size_t field; /* offsetof the figure in metric_partition */
 } partition_family;
 
 static const partition_family PARTITION_FAMILIES[] = {
     {"strait_mirror_records_total", "counter",
-     "Records mirrored from the source partition since the mirror started.", value_records},
+     "Records mirrored from the source partition since the mirror started.",
+     FIGURE_TOTAL, offsetof(metric_partition, records_total)},
     {"strait_mirror_bytes_total", "counter",
      "Key, value and header bytes mirrored from the source partition since the mirror started.",
-     value_bytes},
+     FIGURE_TOTAL, offsetof(metric_partition, bytes_total)},
     {"strait_mirror_errors_total", "counter",
-     "Errors while mirroring the source partition since the mirror started.", value_errors},
+     "Errors while mirroring the source partition since the mirror started.",
+     FIGURE_TOTAL, offsetof(metric_partition, errors_total)},
     {"strait_mirror_lag_records", "gauge",
      "Records in the source partition not yet mirrored (source end offset minus position).",
-     value_lag_records},
+     FIGURE_OFFSET, offsetof(metric_partition, lag_records)},
     {"strait_mirror_lag_seconds", "gauge",
-     "Age in seconds of the oldest source record not yet mirrored.", value_lag_seconds},
+     "Age in seconds of the oldest source record not yet mirrored.",
+     FIGURE_SECONDS, offsetof(metric_partition, lag_seconds)},
     {"strait_mirror_replicated_offset", "gauge",
      "Next source offset to mirror: the source partition is replicated up to here.",
-     value_position},
+     FIGURE_OFFSET, offsetof(metric_partition, position)},
     {"strait_mirror_source_end_offset", "gauge",
-     "Source partition end offset last seen by the mirror.", value_source_end},
+     "Source partition end offset last seen by the mirror.",
+     FIGURE_OFFSET, offsetof(metric_partition, source_end)},
 };
+
+/* Writes the family's figure of p; false when it is unknown (no sample). */
+static bool put_figure(st_buf *b, const partition_family *fam, const metric_partition *p)
+{
+    const char *field = (const char *)p + fam->field;
+    if (fam->kind == FIGURE_SECONDS) {
+        double v;
+        memcpy(&v, field, sizeof(v));
+        if (!isfinite(v) || v < 0)
+            return false;
+        put_fmt(b, "%.3f", v);
+        return true;
+    }
+    int64_t v;
+    memcpy(&v, field, sizeof(v));
+    if (fam->kind == FIGURE_OFFSET && v < 0)
+        return false;
+    put_fmt(b, "%" PRId64, v);
+    return true;
+}
 
 /* One family over all partitions: HELP/TYPE, then a sample per known value. */
 static void render_partition_family(st_buf *b, const partition_family *fam,
@@ -564,7 +544,7 @@ static void render_partition_family(st_buf *b, const partition_family *fam,
         put_str(b, fam->name);
         put_partition_labels(b, parts[i]);
         st_buf_append_byte(b, ' ');
-        if (!fam->value(parts[i], b)) {
+        if (!put_figure(b, fam, parts[i])) {
             if (!b->err)
                 b->len = mark; /* unknown: take the half-written sample back */
             continue;

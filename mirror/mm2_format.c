@@ -4,6 +4,7 @@
  * the caller's input beyond a call. */
 #include "mirror/mm2_format.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,127 +12,156 @@
 #include "common/buf.h"
 #include "common/wire.h"
 
+/* One record being encoded (out) or decoded (in), and its first error:
+ * once err is set, the later fields are skipped. */
+typedef struct codec {
+    const char *record;   /* "heartbeat key", ...: names the record in errbuf */
+    st_err err;
+    char *errbuf;
+    size_t errlen;
+    st_buf out;           /* encoding: the bytes (malloc'd, see finish) */
+    st_reader in;         /* decoding: the caller's bytes */
+} codec;
+
+static void codec_init(codec *c, const char *record, char *errbuf, size_t errlen)
+{
+    *c = (codec){.record = record, .errbuf = errbuf, .errlen = errlen};
+    st_buf_init(&c->out);
+}
+
+static void fail(codec *c, st_err err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Records the first error: errbuf says "<record>: <what>". */
+static void fail(codec *c, st_err err, const char *fmt, ...)
+{
+    if (c->err)
+        return;
+    c->err = err;
+    int used = snprintf(c->errbuf, c->errlen, "%s: ", c->record);
+    if (used < 0 || (size_t)used >= c->errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->errbuf + used, c->errlen - (size_t)used, fmt, ap);
+    va_end(ap);
+}
+
 /* ---- Encoding ------------------------------------------------------------------------- */
 
-/* Writes one non-null STRING field; false (errbuf set) when it cannot be. */
-static bool put_string(st_buf *b, const char *record, const char *field, const char *s,
-                       st_err *err, char *errbuf, size_t errlen)
+/* Writes one non-null STRING field, unless it cannot be (an error). */
+static void put_string(codec *c, const char *field, const char *s)
 {
+    if (c->err)
+        return;
     if (!s) {
-        snprintf(errbuf, errlen, "%s: %s is null (MM2 strings are never null)", record, field);
-        *err = ST_ERR_MALFORMED;
-        return false;
+        fail(c, ST_ERR_MALFORMED, "%s is null (MM2 strings are never null)", field);
+        return;
     }
     size_t n = strlen(s);
     if (n > MM2_STRING_MAX) {
-        snprintf(errbuf, errlen, "%s: %s is %zu bytes (at most %d)", record, field, n,
-                 MM2_STRING_MAX);
-        *err = ST_ERR_TOO_LARGE;
-        return false;
+        fail(c, ST_ERR_TOO_LARGE, "%s is %zu bytes (at most %d)", field, n, MM2_STRING_MAX);
+        return;
     }
-    st_write_string(b, st_slice_from(s, n));
-    return true;
+    st_write_string(&c->out, st_slice_from(s, n));
 }
 
-/* Hands the buffer to the caller, or frees it on failure. */
-static st_err finish(st_buf *b, st_err err, const char *record, uint8_t **out, size_t *len,
-                     char *errbuf, size_t errlen)
+/* Hands the bytes to the caller, or frees them on failure. */
+static st_err finish(codec *c, uint8_t **out, size_t *len)
 {
-    if (!err && b->err) {
-        err = b->err;
-        snprintf(errbuf, errlen, "%s: %s while encoding", record, st_err_name(err));
-    }
-    if (err) {
-        st_buf_free(b);
+    if (c->out.err)
+        fail(c, c->out.err, "%s while encoding", st_err_name(c->out.err));
+    if (c->err) {
+        st_buf_free(&c->out);
         *out = NULL;
         *len = 0;
-        return err;
+        return c->err;
     }
-    *out = b->data; /* malloc'd by st_buf: the caller frees it */
-    *len = b->len;
+    *out = c->out.data; /* malloc'd by st_buf: the caller frees it */
+    *len = c->out.len;
     return ST_OK;
 }
 
 st_err mm2_heartbeat_key_encode(const char *source_alias, const char *target_alias,
                                 uint8_t **out, size_t *len, char *errbuf, size_t errlen)
 {
-    const char *what = "heartbeat key";
-    st_buf b;
-    st_buf_init(&b);
-    st_err err = ST_OK;
-    if (put_string(&b, what, "sourceClusterAlias", source_alias, &err, errbuf, errlen))
-        put_string(&b, what, "targetClusterAlias", target_alias, &err, errbuf, errlen);
-    return finish(&b, err, what, out, len, errbuf, errlen);
+    codec c;
+    codec_init(&c, "heartbeat key", errbuf, errlen);
+    put_string(&c, "sourceClusterAlias", source_alias);
+    put_string(&c, "targetClusterAlias", target_alias);
+    return finish(&c, out, len);
 }
 
 st_err mm2_heartbeat_value_encode(int64_t timestamp_ms, uint8_t **out, size_t *len,
                                   char *errbuf, size_t errlen)
 {
-    st_buf b;
-    st_buf_init(&b);
-    st_write_i16(&b, MM2_FORMAT_VERSION);
-    st_write_i64(&b, timestamp_ms);
-    return finish(&b, ST_OK, "heartbeat value", out, len, errbuf, errlen);
+    codec c;
+    codec_init(&c, "heartbeat value", errbuf, errlen);
+    st_write_i16(&c.out, MM2_FORMAT_VERSION);
+    st_write_i64(&c.out, timestamp_ms);
+    return finish(&c, out, len);
 }
 
 st_err mm2_checkpoint_key_encode(const char *group, const char *topic, int32_t partition,
                                  uint8_t **out, size_t *len, char *errbuf, size_t errlen)
 {
-    const char *what = "checkpoint key";
-    st_buf b;
-    st_buf_init(&b);
-    st_err err = ST_OK;
-    if (put_string(&b, what, "group", group, &err, errbuf, errlen) &&
-        put_string(&b, what, "topic", topic, &err, errbuf, errlen))
-        st_write_i32(&b, partition);
-    return finish(&b, err, what, out, len, errbuf, errlen);
+    codec c;
+    codec_init(&c, "checkpoint key", errbuf, errlen);
+    put_string(&c, "group", group);
+    put_string(&c, "topic", topic);
+    st_write_i32(&c.out, partition);
+    return finish(&c, out, len);
 }
 
 st_err mm2_checkpoint_value_encode(int64_t upstream_offset, int64_t downstream_offset,
                                    const char *metadata, uint8_t **out, size_t *len,
                                    char *errbuf, size_t errlen)
 {
-    const char *what = "checkpoint value";
-    st_buf b;
-    st_buf_init(&b);
-    st_err err = ST_OK;
-    st_write_i16(&b, MM2_FORMAT_VERSION);
-    st_write_i64(&b, upstream_offset);
-    st_write_i64(&b, downstream_offset);
-    put_string(&b, what, "metadata", metadata ? metadata : "", &err, errbuf, errlen);
-    return finish(&b, err, what, out, len, errbuf, errlen);
+    codec c;
+    codec_init(&c, "checkpoint value", errbuf, errlen);
+    st_write_i16(&c.out, MM2_FORMAT_VERSION);
+    st_write_i64(&c.out, upstream_offset);
+    st_write_i64(&c.out, downstream_offset);
+    put_string(&c, "metadata", metadata ? metadata : "");
+    return finish(&c, out, len);
 }
 
 /* ---- Decoding ------------------------------------------------------------------------- */
 
-/* Reads one STRING field into a malloc'd C string (NULL on failure, errbuf
- * set, *err the first error). Stops at the reader's first error. */
-static char *get_string(st_reader *r, const char *record, const char *field, st_err *err,
+static void decode_init(codec *c, const char *record, const void *data, size_t len,
                         char *errbuf, size_t errlen)
 {
-    if (*err)
+    codec_init(c, record, errbuf, errlen);
+    st_reader_init(&c->in, data, len);
+}
+
+/* After a read of field: a reader error means the bytes ended inside it. */
+static void check_read(codec *c, const char *field)
+{
+    if (c->in.err)
+        fail(c, ST_ERR_TRUNCATED, "truncated in %s", field);
+}
+
+/* Reads one STRING field into a malloc'd C string (NULL on failure). */
+static char *get_string(codec *c, const char *field)
+{
+    if (c->err)
         return NULL;
+    st_reader *r = &c->in;
     if (st_reader_left(r) >= 2 && st_get_i16(r->p) < 0) {
-        snprintf(errbuf, errlen, "%s: %s has negative length %d", record, field,
-                 st_get_i16(r->p));
-        *err = ST_ERR_MALFORMED;
+        fail(c, ST_ERR_MALFORMED, "%s has negative length %d", field, st_get_i16(r->p));
         return NULL;
     }
     st_slice s = st_read_string(r);
-    if (r->err) {
-        snprintf(errbuf, errlen, "%s: truncated in %s", record, field);
-        *err = ST_ERR_TRUNCATED;
+    check_read(c, field);
+    if (c->err)
         return NULL;
-    }
     if (s.len > 0 && memchr(s.ptr, 0, (size_t)s.len)) {
-        snprintf(errbuf, errlen, "%s: %s contains a NUL byte", record, field);
-        *err = ST_ERR_MALFORMED;
+        fail(c, ST_ERR_MALFORMED, "%s contains a NUL byte", field);
         return NULL;
     }
     char *copy = malloc((size_t)s.len + 1);
     if (!copy) {
-        snprintf(errbuf, errlen, "%s: out of memory for %s", record, field);
-        *err = ST_ERR_NOMEM;
+        fail(c, ST_ERR_NOMEM, "out of memory for %s", field);
         return NULL;
     }
     if (s.len > 0)
@@ -140,57 +170,39 @@ static char *get_string(st_reader *r, const char *record, const char *field, st_
     return copy;
 }
 
-/* Fixed-width big-endian fields; skipped after an earlier error. */
-static int64_t get_i64(st_reader *r, const char *record, const char *field, st_err *err,
-                       char *errbuf, size_t errlen)
+/* Fixed-width big-endian fields; 0 after an error. */
+static int64_t get_i64(codec *c, const char *field)
 {
-    if (*err)
-        return 0;
-    int64_t v = st_read_i64(r);
-    if (r->err) {
-        snprintf(errbuf, errlen, "%s: truncated in %s", record, field);
-        *err = ST_ERR_TRUNCATED;
-    }
+    int64_t v = c->err ? 0 : st_read_i64(&c->in);
+    check_read(c, field);
     return v;
 }
 
-static int32_t get_i32(st_reader *r, const char *record, const char *field, st_err *err,
-                       char *errbuf, size_t errlen)
+static int32_t get_i32(codec *c, const char *field)
 {
-    if (*err)
-        return 0;
-    int32_t v = st_read_i32(r);
-    if (r->err) {
-        snprintf(errbuf, errlen, "%s: truncated in %s", record, field);
-        *err = ST_ERR_TRUNCATED;
-    }
+    int32_t v = c->err ? 0 : st_read_i32(&c->in);
+    check_read(c, field);
     return v;
 }
 
 /* The value's version header: only version 0 exists. */
-static void get_version(st_reader *r, const char *record, st_err *err, char *errbuf,
-                        size_t errlen)
+static void get_version(codec *c)
 {
-    int16_t version = st_read_i16(r);
-    if (r->err) {
-        snprintf(errbuf, errlen, "%s: truncated in version", record);
-        *err = ST_ERR_TRUNCATED;
-    } else if (version != MM2_FORMAT_VERSION) {
-        snprintf(errbuf, errlen, "%s: version %d is not supported (only %d)", record, version,
-                 MM2_FORMAT_VERSION);
-        *err = ST_ERR_UNSUPPORTED;
-    }
+    int16_t version = c->err ? 0 : st_read_i16(&c->in);
+    check_read(c, "version");
+    if (version != MM2_FORMAT_VERSION)
+        fail(c, ST_ERR_UNSUPPORTED, "version %d is not supported (only %d)", version,
+             MM2_FORMAT_VERSION);
 }
 
-/* Bytes left after the last field are an error (a different layout). */
-static void check_end(const st_reader *r, const char *record, st_err *err, char *errbuf,
-                      size_t errlen)
+/* The decoding's outcome: bytes left after the last field are an error (a
+ * different layout). */
+static st_err decode_end(codec *c)
 {
-    if (!*err && st_reader_left(r) > 0) {
-        snprintf(errbuf, errlen, "%s: %zu bytes left after the last field", record,
-                 st_reader_left(r));
-        *err = ST_ERR_MALFORMED;
-    }
+    if (st_reader_left(&c->in) > 0)
+        fail(c, ST_ERR_MALFORMED, "%zu bytes left after the last field",
+             st_reader_left(&c->in));
+    return c->err;
 }
 
 static void replace(char **field, char *value)
@@ -202,17 +214,14 @@ static void replace(char **field, char *value)
 st_err mm2_heartbeat_key_decode(const void *data, size_t len, mm2_heartbeat *hb, char *errbuf,
                                 size_t errlen)
 {
-    const char *what = "heartbeat key";
-    st_reader r;
-    st_reader_init(&r, data, len);
-    st_err err = ST_OK;
-    char *source = get_string(&r, what, "sourceClusterAlias", &err, errbuf, errlen);
-    char *target = get_string(&r, what, "targetClusterAlias", &err, errbuf, errlen);
-    check_end(&r, what, &err, errbuf, errlen);
-    if (err) {
+    codec c;
+    decode_init(&c, "heartbeat key", data, len, errbuf, errlen);
+    char *source = get_string(&c, "sourceClusterAlias");
+    char *target = get_string(&c, "targetClusterAlias");
+    if (decode_end(&c)) {
         free(source);
         free(target);
-        return err;
+        return c.err;
     }
     replace(&hb->source_alias, source);
     replace(&hb->target_alias, target);
@@ -222,15 +231,12 @@ st_err mm2_heartbeat_key_decode(const void *data, size_t len, mm2_heartbeat *hb,
 st_err mm2_heartbeat_value_decode(const void *data, size_t len, mm2_heartbeat *hb,
                                   char *errbuf, size_t errlen)
 {
-    const char *what = "heartbeat value";
-    st_reader r;
-    st_reader_init(&r, data, len);
-    st_err err = ST_OK;
-    get_version(&r, what, &err, errbuf, errlen);
-    int64_t timestamp = get_i64(&r, what, "timestamp", &err, errbuf, errlen);
-    check_end(&r, what, &err, errbuf, errlen);
-    if (err)
-        return err;
+    codec c;
+    decode_init(&c, "heartbeat value", data, len, errbuf, errlen);
+    get_version(&c);
+    int64_t timestamp = get_i64(&c, "timestamp");
+    if (decode_end(&c))
+        return c.err;
     hb->timestamp_ms = timestamp;
     return ST_OK;
 }
@@ -238,18 +244,15 @@ st_err mm2_heartbeat_value_decode(const void *data, size_t len, mm2_heartbeat *h
 st_err mm2_checkpoint_key_decode(const void *data, size_t len, mm2_checkpoint *cp,
                                  char *errbuf, size_t errlen)
 {
-    const char *what = "checkpoint key";
-    st_reader r;
-    st_reader_init(&r, data, len);
-    st_err err = ST_OK;
-    char *group = get_string(&r, what, "group", &err, errbuf, errlen);
-    char *topic = get_string(&r, what, "topic", &err, errbuf, errlen);
-    int32_t partition = get_i32(&r, what, "partition", &err, errbuf, errlen);
-    check_end(&r, what, &err, errbuf, errlen);
-    if (err) {
+    codec c;
+    decode_init(&c, "checkpoint key", data, len, errbuf, errlen);
+    char *group = get_string(&c, "group");
+    char *topic = get_string(&c, "topic");
+    int32_t partition = get_i32(&c, "partition");
+    if (decode_end(&c)) {
         free(group);
         free(topic);
-        return err;
+        return c.err;
     }
     replace(&cp->group, group);
     replace(&cp->topic, topic);
@@ -260,18 +263,15 @@ st_err mm2_checkpoint_key_decode(const void *data, size_t len, mm2_checkpoint *c
 st_err mm2_checkpoint_value_decode(const void *data, size_t len, mm2_checkpoint *cp,
                                    char *errbuf, size_t errlen)
 {
-    const char *what = "checkpoint value";
-    st_reader r;
-    st_reader_init(&r, data, len);
-    st_err err = ST_OK;
-    get_version(&r, what, &err, errbuf, errlen);
-    int64_t upstream = get_i64(&r, what, "upstreamOffset", &err, errbuf, errlen);
-    int64_t downstream = get_i64(&r, what, "offset", &err, errbuf, errlen);
-    char *metadata = get_string(&r, what, "metadata", &err, errbuf, errlen);
-    check_end(&r, what, &err, errbuf, errlen);
-    if (err) {
+    codec c;
+    decode_init(&c, "checkpoint value", data, len, errbuf, errlen);
+    get_version(&c);
+    int64_t upstream = get_i64(&c, "upstreamOffset");
+    int64_t downstream = get_i64(&c, "offset");
+    char *metadata = get_string(&c, "metadata");
+    if (decode_end(&c)) {
         free(metadata);
-        return err;
+        return c.err;
     }
     cp->upstream_offset = upstream;
     cp->downstream_offset = downstream;

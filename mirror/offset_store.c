@@ -264,15 +264,43 @@ static bool run_id(offset_store *s, enum stmt_id id)
     return run(stmt(s, id));
 }
 
+/* The keyed statement id, reset, with ?1..?3 bound to key and ?4.. to
+ * args[0..n). */
+static sqlite3_stmt *keyed(offset_store *s, enum stmt_id id, const store_key *key,
+                           const int64_t *args, int n)
+{
+    sqlite3_stmt *st = stmt(s, id);
+    bind_key(st, key->flow, key->topic, key->partition);
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_int64(st, 4 + i, args[i]);
+    return st;
+}
+
+/* Runs a keyed statement that returns no rows (args as in keyed). */
+static bool run_keyed(offset_store *s, enum stmt_id id, const store_key *key,
+                      const int64_t *args, int n)
+{
+    return run(keyed(s, id, key, args, n));
+}
+
+/* Steps a query of one int64 column into *out and resets it: 1 found, 0
+ * no row, -1 error. */
+static int query_int64(sqlite3_stmt *st, int64_t *out)
+{
+    int rc = sqlite3_step(st);
+    int found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    if (found == 1)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return found;
+}
+
 /* Steps a keyed range query (?4 = arg unless arg_used is false). Returns 1
  * with *out filled, 0 when no row, -1 on error. */
 static int query_row(offset_store *s, enum stmt_id id, const store_key *key, bool arg_used,
                      int64_t arg, range_row *out)
 {
-    sqlite3_stmt *st = stmt(s, id);
-    bind_key(st, key->flow, key->topic, key->partition);
-    if (arg_used)
-        sqlite3_bind_int64(st, 4, arg);
+    sqlite3_stmt *st = keyed(s, id, key, &arg, arg_used ? 1 : 0);
     int rc = sqlite3_step(st);
     int found = 0;
     if (rc == SQLITE_ROW) {
@@ -290,50 +318,25 @@ static int query_row(offset_store *s, enum stmt_id id, const store_key *key, boo
 /* The stored position: 1 found, 0 none, -1 error. */
 static int query_position(offset_store *s, const store_key *key, int64_t *out)
 {
-    sqlite3_stmt *st = stmt(s, S_POSITION_GET);
-    bind_key(st, key->flow, key->topic, key->partition);
-    int rc = sqlite3_step(st);
-    int found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-    if (found == 1)
-        *out = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return found;
-}
-
-static bool run_keyed(offset_store *s, enum stmt_id id, const store_key *key)
-{
-    sqlite3_stmt *st = stmt(s, id);
-    bind_key(st, key->flow, key->topic, key->partition);
-    return run(st);
+    return query_int64(keyed(s, S_POSITION_GET, key, NULL, 0), out);
 }
 
 static bool put_position(offset_store *s, const store_key *key, int64_t position)
 {
-    sqlite3_stmt *st = stmt(s, S_POSITION_PUT);
-    bind_key(st, key->flow, key->topic, key->partition);
-    sqlite3_bind_int64(st, 4, position);
-    return run(st);
+    return run_keyed(s, S_POSITION_PUT, key, &position, 1);
 }
 
 /* UPDATE the row starting at src_first to end at src_last. */
 static bool set_row_last(offset_store *s, const store_key *key, int64_t src_first,
                          int64_t src_last)
 {
-    sqlite3_stmt *st = stmt(s, S_RANGE_SET_LAST);
-    bind_key(st, key->flow, key->topic, key->partition);
-    sqlite3_bind_int64(st, 4, src_first);
-    sqlite3_bind_int64(st, 5, src_last);
-    return run(st);
+    return run_keyed(s, S_RANGE_SET_LAST, key, (const int64_t[]){src_first, src_last}, 2);
 }
 
 static bool insert_row(offset_store *s, const store_key *key, const range_row *r)
 {
-    sqlite3_stmt *st = stmt(s, S_RANGE_INSERT);
-    bind_key(st, key->flow, key->topic, key->partition);
-    sqlite3_bind_int64(st, 4, r->src_first);
-    sqlite3_bind_int64(st, 5, r->src_last);
-    sqlite3_bind_int64(st, 6, r->tgt_first);
-    return run(st);
+    return run_keyed(s, S_RANGE_INSERT, key,
+                     (const int64_t[]){r->src_first, r->src_last, r->tgt_first}, 3);
 }
 
 /* ---- Transactions ---------------------------------------------------------------------- */
@@ -341,12 +344,7 @@ static bool insert_row(offset_store *s, const store_key *key, const range_row *r
 /* Reads PRAGMA data_version into *out. */
 static bool read_data_version(offset_store *s, int64_t *out)
 {
-    sqlite3_stmt *st = stmt(s, S_DATA_VERSION);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW;
+    return query_int64(stmt(s, S_DATA_VERSION), out) == 1;
 }
 
 static void cache_entry_free(part_cache *p)
@@ -833,12 +831,7 @@ st_err offset_store_state(offset_store *store, const store_key *key, store_parti
     if (has_last < 0)
         return fail_sql(store, errbuf, errlen, op);
     if (has_first == 1 && has_last == 1) {
-        sqlite3_stmt *st = stmt(store, S_RANGE_COUNT);
-        bind_key(st, key->flow, key->topic, key->partition);
-        int rc = sqlite3_step(st);
-        out->row_count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW)
+        if (query_int64(keyed(store, S_RANGE_COUNT, key, NULL, 0), &out->row_count) != 1)
             return fail_sql(store, errbuf, errlen, op);
         out->has_rows = true;
         out->first_src = first.src_first;
@@ -938,10 +931,7 @@ static st_err truncate_rows(offset_store *s, const store_key *key, int64_t t, ch
                             size_t errlen)
 {
     static const char op[] = "offset_store_truncate_target";
-    sqlite3_stmt *st = stmt(s, S_RANGE_DELETE_FROM_TGT);
-    bind_key(st, key->flow, key->topic, key->partition);
-    sqlite3_bind_int64(st, 4, t);
-    if (!run(st))
+    if (!run_keyed(s, S_RANGE_DELETE_FROM_TGT, key, &t, 1))
         return fail_sql(s, errbuf, errlen, op);
     bool changed = sqlite3_changes(s->db) > 0;
     range_row last;
@@ -957,7 +947,7 @@ static st_err truncate_rows(offset_store *s, const store_key *key, int64_t t, ch
     if (!changed)
         return ST_OK; /* nothing at or above t: the position still holds */
     bool ok = has_last == 1 ? put_position(s, key, last.src_last + 1)
-                            : run_keyed(s, S_POSITION_DELETE, key);
+                            : run_keyed(s, S_POSITION_DELETE, key, NULL, 0);
     return ok ? ST_OK : fail_sql(s, errbuf, errlen, op);
 }
 
@@ -972,10 +962,7 @@ static st_err prune_rows(offset_store *s, const store_key *key, int64_t t, char 
                          size_t errlen)
 {
     static const char op[] = "offset_store_prune_below_target";
-    sqlite3_stmt *st = stmt(s, S_RANGE_DELETE_BELOW_TGT);
-    bind_key(st, key->flow, key->topic, key->partition);
-    sqlite3_bind_int64(st, 4, t);
-    if (!run(st))
+    if (!run_keyed(s, S_RANGE_DELETE_BELOW_TGT, key, &t, 1))
         return fail_sql(s, errbuf, errlen, op);
     range_row r;
     int has = query_row(s, S_RANGE_FLOOR_TGT, key, true, t - 1, &r);
@@ -984,12 +971,9 @@ static st_err prune_rows(offset_store *s, const store_key *key, int64_t t, char 
     if (has == 0 || row_tgt_last(&r) < t)
         return ST_OK;
     /* r straddles t (rows wholly below are gone): cut its front. */
-    st = stmt(s, S_RANGE_SET_FRONT);
-    bind_key(st, key->flow, key->topic, key->partition);
-    sqlite3_bind_int64(st, 4, r.src_first);
-    sqlite3_bind_int64(st, 5, r.src_first + (t - r.tgt_first));
-    sqlite3_bind_int64(st, 6, t);
-    return run(st) ? ST_OK : fail_sql(s, errbuf, errlen, op);
+    const int64_t front[] = {r.src_first, r.src_first + (t - r.tgt_first), t};
+    return run_keyed(s, S_RANGE_SET_FRONT, key, front, 3) ? ST_OK
+                                                          : fail_sql(s, errbuf, errlen, op);
 }
 
 st_err offset_store_prune_below_target(offset_store *store, const store_key *key, int64_t t,
@@ -1003,8 +987,9 @@ static st_err forget_rows(offset_store *s, const store_key *key, int64_t t, char
                           size_t errlen)
 {
     (void)t;
-    if (!run_keyed(s, S_RANGE_DELETE_ALL, key) || !run_keyed(s, S_POSITION_DELETE, key) ||
-        !run_keyed(s, S_STATUS_DELETE, key))
+    if (!run_keyed(s, S_RANGE_DELETE_ALL, key, NULL, 0) ||
+        !run_keyed(s, S_POSITION_DELETE, key, NULL, 0) ||
+        !run_keyed(s, S_STATUS_DELETE, key, NULL, 0))
         return fail_sql(s, errbuf, errlen, "offset_store_forget");
     return ST_OK;
 }
@@ -1013,6 +998,79 @@ st_err offset_store_forget(offset_store *store, const store_key *key, char *errb
                            size_t errlen)
 {
     return run_repair(store, key, 0, forget_rows, errbuf, errlen, "offset_store_forget");
+}
+
+/* ---- Listings -------------------------------------------------------------------------- */
+
+/* A malloc'd copy of column col (text), "" for NULL; NULL when out of memory. */
+static char *column_dup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return strdup(t ? (const char *)t : "");
+}
+
+/* Grows *arr (of elem-sized items) so that index n fits. */
+static bool grow_array(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return true;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *p = realloc(*arr, ncap * elem);
+    if (!p)
+        return false;
+    memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
+    *arr = p;
+    *cap = ncap;
+    return true;
+}
+
+/* One kind of listed item: how to read it from a result row and free its
+ * strings. */
+typedef struct item_kind {
+    size_t size;
+    bool (*read)(sqlite3_stmt *st, void *item); /* false when out of memory */
+    void (*clear)(void *item);                  /* frees what read allocated */
+} item_kind;
+
+/* Frees items[0..count) and the array. */
+static void free_items(const item_kind *kind, void *items, size_t count)
+{
+    if (!items)
+        return;
+    for (size_t i = 0; i < count; i++)
+        kind->clear((char *)items + i * kind->size);
+    free(items);
+}
+
+/* Steps the bound statement st to its end, reading each row into a
+ * malloc'd array of items: *out (free with free_items) and *count; NULL
+ * and 0 on failure (nothing is left allocated then). */
+static st_err list_items(offset_store *s, sqlite3_stmt *st, const item_kind *kind, void **out,
+                         size_t *count, char *errbuf, size_t errlen, const char *op)
+{
+    *out = NULL;
+    *count = 0;
+    void *items = NULL;
+    size_t n = 0, cap = 0;
+    st_err err = ST_OK;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow_array(&items, &cap, n, kind->size) ||
+            !kind->read(st, (char *)items + n++ * kind->size)) {
+            err = fail(errbuf, errlen, ST_ERR_NOMEM, "%s: out of memory", op);
+            break;
+        }
+    }
+    if (err == ST_OK && rc != SQLITE_DONE)
+        err = fail_sql(s, errbuf, errlen, op);
+    sqlite3_reset(st);
+    if (err != ST_OK) {
+        free_items(kind, items, n);
+        return err;
+    }
+    *out = items;
+    *count = n;
+    return ST_OK;
 }
 
 /* ---- Checkpoints ----------------------------------------------------------------------- */
@@ -1055,27 +1113,43 @@ st_err offset_store_put_checkpoint(offset_store *store, const char *flow,
     return run_write(store, st, errbuf, errlen, op);
 }
 
-/* A malloc'd copy of column col (text), "" for NULL; NULL when out of memory. */
-static char *column_dup(sqlite3_stmt *st, int col)
+static bool checkpoint_read(sqlite3_stmt *st, void *item)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return strdup(t ? (const char *)t : "");
+    store_checkpoint *cp = item;
+    cp->group = column_dup(st, 0);
+    cp->topic = column_dup(st, 1);
+    cp->partition = sqlite3_column_int(st, 2);
+    cp->source_offset = sqlite3_column_int64(st, 3);
+    cp->target_offset = sqlite3_column_int64(st, 4);
+    cp->metadata = column_dup(st, 5);
+    cp->time_ms = sqlite3_column_int64(st, 6);
+    return cp->group && cp->topic && cp->metadata;
 }
 
-/* Grows *arr (of elem-sized items) so that index n fits. */
-static bool grow_array(void **arr, size_t *cap, size_t n, size_t elem)
+static void checkpoint_clear(void *item)
 {
-    if (n < *cap)
-        return true;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p)
-        return false;
-    memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
-    *arr = p;
-    *cap = ncap;
-    return true;
+    store_checkpoint *cp = item;
+    free(cp->group);
+    free(cp->topic);
+    free(cp->metadata);
 }
+
+static const item_kind checkpoint_items = {sizeof(store_checkpoint), checkpoint_read,
+                                           checkpoint_clear};
+
+static bool string_read(sqlite3_stmt *st, void *item)
+{
+    char **s = item;
+    *s = column_dup(st, 0);
+    return *s != NULL;
+}
+
+static void string_clear(void *item)
+{
+    free(*(char **)item);
+}
+
+static const item_kind string_items = {sizeof(char *), string_read, string_clear};
 
 st_err offset_store_checkpoints(offset_store *store, const char *flow, const char *group,
                                 store_checkpoint **out, size_t *count, char *errbuf,
@@ -1089,38 +1163,10 @@ st_err offset_store_checkpoints(offset_store *store, const char *flow, const cha
     sqlite3_stmt *st = stmt(store, S_CHECKPOINT_LIST);
     sqlite3_bind_text(st, 1, flow, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, group, -1, SQLITE_STATIC);
-    store_checkpoint *cps = NULL;
-    size_t n = 0, cap = 0;
-    st_err err = ST_OK;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!grow_array((void **)&cps, &cap, n, sizeof(*cps))) {
-            err = fail(errbuf, errlen, ST_ERR_NOMEM, "%s: out of memory", op);
-            break;
-        }
-        store_checkpoint *cp = &cps[n++];
-        cp->group = column_dup(st, 0);
-        cp->topic = column_dup(st, 1);
-        cp->partition = sqlite3_column_int(st, 2);
-        cp->source_offset = sqlite3_column_int64(st, 3);
-        cp->target_offset = sqlite3_column_int64(st, 4);
-        cp->metadata = column_dup(st, 5);
-        cp->time_ms = sqlite3_column_int64(st, 6);
-        if (!cp->group || !cp->topic || !cp->metadata) {
-            err = fail(errbuf, errlen, ST_ERR_NOMEM, "%s: out of memory", op);
-            break;
-        }
-    }
-    if (err == ST_OK && rc != SQLITE_DONE)
-        err = fail_sql(store, errbuf, errlen, op);
-    sqlite3_reset(st);
-    if (err != ST_OK) {
-        offset_store_free_checkpoints(cps, n);
-        return err;
-    }
-    *out = cps;
-    *count = n;
-    return ST_OK;
+    void *items;
+    st_err err = list_items(store, st, &checkpoint_items, &items, count, errbuf, errlen, op);
+    *out = items;
+    return err;
 }
 
 st_err offset_store_checkpoint_groups(offset_store *store, const char *flow, char ***out,
@@ -1133,48 +1179,20 @@ st_err offset_store_checkpoint_groups(offset_store *store, const char *flow, cha
         return fail(errbuf, errlen, ST_ERR_MALFORMED, "%s: missing flow", op);
     sqlite3_stmt *st = stmt(store, S_CHECKPOINT_GROUPS);
     sqlite3_bind_text(st, 1, flow, -1, SQLITE_STATIC);
-    char **groups = NULL;
-    size_t n = 0, cap = 0;
-    st_err err = ST_OK;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!grow_array((void **)&groups, &cap, n, sizeof(*groups)) ||
-            !(groups[n++] = column_dup(st, 0))) {
-            err = fail(errbuf, errlen, ST_ERR_NOMEM, "%s: out of memory", op);
-            break;
-        }
-    }
-    if (err == ST_OK && rc != SQLITE_DONE)
-        err = fail_sql(store, errbuf, errlen, op);
-    sqlite3_reset(st);
-    if (err != ST_OK) {
-        offset_store_free_strings(groups, n);
-        return err;
-    }
-    *out = groups;
-    *count = n;
-    return ST_OK;
+    void *items;
+    st_err err = list_items(store, st, &string_items, &items, count, errbuf, errlen, op);
+    *out = items;
+    return err;
 }
 
 void offset_store_free_checkpoints(store_checkpoint *cps, size_t count)
 {
-    if (!cps)
-        return;
-    for (size_t i = 0; i < count; i++) {
-        free(cps[i].group);
-        free(cps[i].topic);
-        free(cps[i].metadata);
-    }
-    free(cps);
+    free_items(&checkpoint_items, cps, count);
 }
 
 void offset_store_free_strings(char **strings, size_t count)
 {
-    if (!strings)
-        return;
-    for (size_t i = 0; i < count; i++)
-        free(strings[i]);
-    free(strings);
+    free_items(&string_items, strings, count);
 }
 
 /* ---- Status rows ----------------------------------------------------------------------- */
@@ -1201,9 +1219,9 @@ st_err offset_store_put_status(offset_store *store, const store_status *row, cha
     return run_write(store, st, errbuf, errlen, op);
 }
 
-/* Fills *r from the current status row; false when out of memory. */
-static bool status_from_row(sqlite3_stmt *st, store_status *r)
+static bool status_read(sqlite3_stmt *st, void *item)
 {
+    store_status *r = item;
     r->flow = column_dup(st, 0);
     r->topic = column_dup(st, 1);
     r->partition = sqlite3_column_int(st, 2);
@@ -1221,47 +1239,31 @@ static bool status_from_row(sqlite3_stmt *st, store_status *r)
     return r->flow && r->topic && r->target_topic && r->last_error;
 }
 
+static void status_clear(void *item)
+{
+    store_status *r = item;
+    free(r->flow);
+    free(r->topic);
+    free(r->target_topic);
+    free(r->last_error);
+}
+
+static const item_kind status_items = {sizeof(store_status), status_read, status_clear};
+
 st_err offset_store_status(offset_store *store, const char *flow, store_status **out,
                            size_t *count, char *errbuf, size_t errlen)
 {
-    static const char op[] = "offset_store_status";
-    *out = NULL;
-    *count = 0;
     sqlite3_stmt *st = stmt(store, flow ? S_STATUS_FLOW : S_STATUS_ALL);
     if (flow)
         sqlite3_bind_text(st, 1, flow, -1, SQLITE_STATIC);
-    store_status *rows = NULL;
-    size_t n = 0, cap = 0;
-    st_err err = ST_OK;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!grow_array((void **)&rows, &cap, n, sizeof(*rows)) ||
-            !status_from_row(st, &rows[n++])) {
-            err = fail(errbuf, errlen, ST_ERR_NOMEM, "%s: out of memory", op);
-            break;
-        }
-    }
-    if (err == ST_OK && rc != SQLITE_DONE)
-        err = fail_sql(store, errbuf, errlen, op);
-    sqlite3_reset(st);
-    if (err != ST_OK) {
-        offset_store_free_status(rows, n);
-        return err;
-    }
-    *out = rows;
-    *count = n;
-    return ST_OK;
+    void *items;
+    st_err err = list_items(store, st, &status_items, &items, count, errbuf, errlen,
+                            "offset_store_status");
+    *out = items;
+    return err;
 }
 
 void offset_store_free_status(store_status *rows, size_t count)
 {
-    if (!rows)
-        return;
-    for (size_t i = 0; i < count; i++) {
-        free(rows[i].flow);
-        free(rows[i].topic);
-        free(rows[i].target_topic);
-        free(rows[i].last_error);
-    }
-    free(rows);
+    free_items(&status_items, rows, count);
 }

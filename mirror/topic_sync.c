@@ -142,18 +142,20 @@ static void set_error(sync_pass *p, synced_topic *t, kc_err err, const char *fmt
     t->message = dup_or_fail(p, text);
 }
 
+/* What a batched admin call said about one of its items. */
+typedef struct outcome {
+    kc_err err;
+    const char *message;
+} outcome;
+
 /* The outcome of item k of a batched admin call: its own result, or the
  * whole call's error when there are no results (a failure before sending). */
-static void item_outcome(const kc_admin_result *results, size_t k, kc_err call_err,
-                         kc_client *client, kc_err *err, const char **message)
+static outcome item_outcome(const kc_admin_result *results, size_t k, kc_err call_err,
+                            kc_client *client)
 {
-    if (results) {
-        *err = results[k].err;
-        *message = results[k].message ? results[k].message : "";
-    } else {
-        *err = call_err;
-        *message = kc_client_last_error(client);
-    }
+    if (results)
+        return (outcome){results[k].err, results[k].message ? results[k].message : ""};
+    return (outcome){call_err, kc_client_last_error(client)};
 }
 
 /* "a=1, b=2" into buf (cut short when it does not fit). */
@@ -255,6 +257,33 @@ static bool is_live(const sync_pass *p, size_t i)
     return !p->work[i].carried && p->topics[i].err == 0;
 }
 
+/* n + 1 zeroed items of size bytes from the pass's arena; NULL when out of
+ * memory (the pass is then abandoned: p->fatal). */
+static void *pass_calloc(sync_pass *p, size_t n, size_t size)
+{
+    void *items = st_arena_calloc(&p->arena, n + 1, size);
+    if (!items)
+        p->fatal = KC_ERR_NOMEM;
+    return items;
+}
+
+/* Which live topics a step works on (NULL: every live topic). */
+typedef bool (*topic_filter)(const sync_pass *p, size_t i);
+
+/* The indexes of the live topics wanted accepts, in the arena, and their
+ * number in *n (0 when out of memory). */
+static const size_t *pick_live(sync_pass *p, topic_filter wanted, size_t *n)
+{
+    size_t *index = pass_calloc(p, p->count, sizeof(*index));
+    *n = 0;
+    if (!index)
+        return NULL;
+    for (size_t i = 0; i < p->count; i++)
+        if (is_live(p, i) && (!wanted || wanted(p, i)))
+            index[(*n)++] = i;
+    return index;
+}
+
 /* ---- 1. the source's topics ------------------------------------------------------------ */
 
 static synced_topic *add_entry(sync_pass *p, const char *source_topic, const char *target_topic)
@@ -346,20 +375,13 @@ static void take_target_desc(sync_pass *p, size_t i, const kc_topic_desc *d)
 
 static void describe_targets(sync_pass *p)
 {
-    const char **names = st_arena_calloc(&p->arena, p->count + 1, sizeof(*names));
-    size_t *index = st_arena_calloc(&p->arena, p->count + 1, sizeof(*index));
-    if (!names || !index) {
-        p->fatal = KC_ERR_NOMEM;
+    size_t n;
+    const size_t *index = pick_live(p, NULL, &n);
+    const char **names = pass_calloc(p, n, sizeof(*names));
+    if (n == 0 || !names)
         return;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < p->count; i++)
-        if (is_live(p, i)) {
-            index[n] = i;
-            names[n++] = p->topics[i].target_topic;
-        }
-    if (n == 0)
-        return;
+    for (size_t k = 0; k < n; k++)
+        names[k] = p->topics[index[k]].target_topic;
     kc_topic_desc *descs = NULL;
     size_t got = 0;
     kc_err err = kc_admin_describe_topics(p->target, names, n, p->timeout_ms, &p->arena, &descs,
@@ -376,13 +398,43 @@ static void describe_targets(sync_pass *p)
 
 /* ---- 3. the source's configs ---------------------------------------------------------------- */
 
+/* What a step does with topic i's DescribeConfigs outcome: r is its
+ * configs (NULL when the whole call failed); err and message say whether
+ * they could be read. */
+typedef void (*configs_handler)(sync_pass *p, size_t i, const kc_config_resource *r,
+                                kc_err err, const char *message);
+
+/* DescribeConfigs of the live topics wanted accepts, by their source names
+ * on the source or their target names on the target (one call); hands each
+ * topic's outcome to handle. */
+static void describe_configs(sync_pass *p, bool on_source, topic_filter wanted,
+                             configs_handler handle)
+{
+    size_t n;
+    const size_t *index = pick_live(p, wanted, &n);
+    kc_resource *res = pass_calloc(p, n, sizeof(*res));
+    if (n == 0 || !res)
+        return;
+    for (size_t k = 0; k < n; k++) {
+        const synced_topic *t = &p->topics[index[k]];
+        res[k] = (kc_resource){KC_RESOURCE_TOPIC, on_source ? t->source_topic : t->target_topic};
+    }
+    kc_client *client = on_source ? p->source : p->target;
+    kc_config_resource *out = NULL;
+    kc_err err = kc_admin_describe_configs(client, res, n, false, p->timeout_ms, &p->arena, &out);
+    for (size_t k = 0; k < n && !p->fatal; k++) {
+        if (out)
+            handle(p, index[k], &out[k], out[k].err, out[k].message);
+        else
+            handle(p, index[k], NULL, err, kc_client_last_error(client));
+    }
+}
+
 static void take_source_configs(sync_pass *p, size_t i, const kc_config_resource *r)
 {
-    kc_config_pair *copy = st_arena_calloc(&p->arena, r->entry_count + 1, sizeof(*copy));
-    if (!copy) {
-        p->fatal = KC_ERR_NOMEM;
+    kc_config_pair *copy = pass_calloc(p, r->entry_count, sizeof(*copy));
+    if (!copy)
         return;
-    }
     size_t n = 0;
     for (size_t k = 0; k < r->entry_count; k++)
         if (is_copied_config(&r->entries[k]))
@@ -411,34 +463,25 @@ static void source_configs_failed(sync_pass *p, size_t i, kc_err err, const char
              source_name(p), t->source_topic, message);
 }
 
+/* Source configs are read to copy them: always for a topic to create, for
+ * the others when configs are synced. */
+static bool needs_source_configs(const sync_pass *p, size_t i)
+{
+    return p->ts->flow->sync_topic_configs || p->work[i].missing;
+}
+
+static void source_configs_read(sync_pass *p, size_t i, const kc_config_resource *r,
+                                kc_err err, const char *message)
+{
+    if (r && err == KC_OK)
+        take_source_configs(p, i, r);
+    else
+        source_configs_failed(p, i, err, message);
+}
+
 static void describe_source_configs(sync_pass *p)
 {
-    bool sync = p->ts->flow->sync_topic_configs;
-    kc_resource *res = st_arena_calloc(&p->arena, p->count + 1, sizeof(*res));
-    size_t *index = st_arena_calloc(&p->arena, p->count + 1, sizeof(*index));
-    if (!res || !index) {
-        p->fatal = KC_ERR_NOMEM;
-        return;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < p->count; i++)
-        if (is_live(p, i) && (sync || p->work[i].missing)) {
-            index[n] = i;
-            res[n++] = (kc_resource){KC_RESOURCE_TOPIC, p->topics[i].source_topic};
-        }
-    if (n == 0)
-        return;
-    kc_config_resource *out = NULL;
-    kc_err err = kc_admin_describe_configs(p->source, res, n, false, p->timeout_ms, &p->arena,
-                                           &out);
-    for (size_t k = 0; k < n && !p->fatal; k++) {
-        if (out && out[k].err == KC_OK)
-            take_source_configs(p, index[k], &out[k]);
-        else if (out)
-            source_configs_failed(p, index[k], out[k].err, out[k].message);
-        else
-            source_configs_failed(p, index[k], err, kc_client_last_error(p->source));
-    }
+    describe_configs(p, true, needs_source_configs, source_configs_read);
 }
 
 /* ---- 4. creating missing target topics ------------------------------------------------------ */
@@ -480,11 +523,9 @@ static void creation_failed(sync_pass *p, size_t i, kc_err err, const char *mess
 static size_t create_topics(sync_pass *p, const size_t *index, size_t n, bool with_configs,
                             size_t *refused)
 {
-    kc_new_topic *nt = st_arena_calloc(&p->arena, n + 1, sizeof(*nt));
-    if (!nt) {
-        p->fatal = KC_ERR_NOMEM;
+    kc_new_topic *nt = pass_calloc(p, n, sizeof(*nt));
+    if (!nt)
         return 0;
-    }
     for (size_t k = 0; k < n; k++) {
         const synced_topic *t = &p->topics[index[k]];
         const topic_work *w = &p->work[index[k]];
@@ -497,34 +538,30 @@ static size_t create_topics(sync_pass *p, const size_t *index, size_t n, bool wi
                                              &results);
     size_t refused_count = 0;
     for (size_t k = 0; k < n; k++) {
-        kc_err err;
-        const char *message;
-        item_outcome(results, k, call_err, p->target, &err, &message);
-        if (err == KC_OK)
+        outcome o = item_outcome(results, k, call_err, p->target);
+        if (o.err == KC_OK)
             created(p, index[k], with_configs);
-        else if (refused && err == KAFKA_INVALID_CONFIG && nt[k].config_count > 0) {
+        else if (refused && o.err == KAFKA_INVALID_CONFIG && nt[k].config_count > 0) {
             note(p, ST_LOG_WARN, "target cluster %s refused the configs of topic %s (%s): "
-                 "creating it without them", target_name(p), nt[k].name, message);
+                 "creating it without them", target_name(p), nt[k].name, o.message);
             refused[refused_count++] = index[k];
         } else
-            creation_failed(p, index[k], err, message);
+            creation_failed(p, index[k], o.err, o.message);
     }
     return refused_count;
 }
 
+static bool is_missing(const sync_pass *p, size_t i)
+{
+    return p->work[i].missing;
+}
+
 static void create_missing(sync_pass *p)
 {
-    size_t *index = st_arena_calloc(&p->arena, p->count + 1, sizeof(*index));
-    size_t *refused = st_arena_calloc(&p->arena, p->count + 1, sizeof(*refused));
-    if (!index || !refused) {
-        p->fatal = KC_ERR_NOMEM;
-        return;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < p->count; i++)
-        if (is_live(p, i) && p->work[i].missing)
-            index[n++] = i;
-    if (n == 0)
+    size_t n;
+    const size_t *index = pick_live(p, is_missing, &n);
+    size_t *refused = pass_calloc(p, n, sizeof(*refused));
+    if (n == 0 || !refused)
         return;
     size_t again = create_topics(p, index, n, true, refused);
     if (again && !p->fatal)
@@ -533,44 +570,42 @@ static void create_missing(sync_pass *p)
 
 /* ---- 5. growing target topics ----------------------------------------------------------------- */
 
+/* An existing target topic with fewer partitions than its source. */
+static bool is_short(const sync_pass *p, size_t i)
+{
+    const synced_topic *t = &p->topics[i];
+    return !p->work[i].missing && t->target_partitions < t->source_partitions;
+}
+
 static void grow_short(sync_pass *p)
 {
-    kc_new_partitions *np = st_arena_calloc(&p->arena, p->count + 1, sizeof(*np));
-    size_t *index = st_arena_calloc(&p->arena, p->count + 1, sizeof(*index));
-    if (!np || !index) {
-        p->fatal = KC_ERR_NOMEM;
+    size_t n;
+    const size_t *index = pick_live(p, is_short, &n);
+    kc_new_partitions *np = pass_calloc(p, n, sizeof(*np));
+    if (n == 0 || !np)
         return;
+    for (size_t k = 0; k < n; k++) {
+        const synced_topic *t = &p->topics[index[k]];
+        np[k] = (kc_new_partitions){t->target_topic, t->source_partitions};
     }
-    size_t n = 0;
-    for (size_t i = 0; i < p->count; i++) {
-        const synced_topic *t = &p->topics[i];
-        if (is_live(p, i) && !p->work[i].missing && t->target_partitions < t->source_partitions) {
-            index[n] = i;
-            np[n++] = (kc_new_partitions){t->target_topic, t->source_partitions};
-        }
-    }
-    if (n == 0)
-        return;
     kc_admin_result *results = NULL;
     kc_err call_err = kc_admin_create_partitions(p->target, np, n, false, p->timeout_ms,
                                                  &p->arena, &results);
     for (size_t k = 0; k < n; k++) {
         synced_topic *t = &p->topics[index[k]];
-        kc_err err;
-        const char *message;
-        item_outcome(results, k, call_err, p->target, &err, &message);
-        if (err == KC_OK) {
+        outcome o = item_outcome(results, k, call_err, p->target);
+        if (o.err == KC_OK) {
             note(p, ST_LOG_INFO, "grew topic %s on %s from %d to %d partitions", t->target_topic,
                  target_name(p), t->target_partitions, t->source_partitions);
             t->target_partitions = t->source_partitions;
             continue;
         }
-        if (err == KC_ERR_UNSUPPORTED)
+        if (o.err == KC_ERR_UNSUPPORTED)
             warn_unsupported(p, WARN_TARGET_CREATE_PARTITIONS, false, "CreatePartitions",
                              "target topics cannot grow with their source");
-        set_error(p, t, err, "target topic %s has %d partitions, source has %d: "
+        set_error(p, t, o.err, "target topic %s has %d partitions, source has %d: "
                   "CreatePartitions failed: %s", t->target_topic, t->target_partitions,
-                  t->source_partitions, message);
+                  t->source_partitions, o.message);
     }
 }
 
@@ -583,39 +618,27 @@ static void take_target_configs(sync_pass *p, size_t i, const kc_config_resource
     p->topics[i].max_message_bytes = e ? parse_int32(e->value) : -1;
 }
 
+static bool exists_on_target(const sync_pass *p, size_t i)
+{
+    return p->topics[i].target_partitions >= 0;
+}
+
+static void target_configs_read(sync_pass *p, size_t i, const kc_config_resource *r,
+                                kc_err err, const char *message)
+{
+    if (r && err == KC_OK)
+        take_target_configs(p, i, r);
+    else if (err == KC_ERR_UNSUPPORTED)
+        warn_unsupported(p, WARN_TARGET_DESCRIBE_CONFIGS, false, "DescribeConfigs",
+                         "topic config changes are not synced and max.message.bytes is unknown");
+    else
+        note(p, ST_LOG_DEBUG, "target cluster %s: cannot read the configs of topic %s: %s",
+             target_name(p), p->topics[i].target_topic, message);
+}
+
 static void describe_target_configs(sync_pass *p)
 {
-    kc_resource *res = st_arena_calloc(&p->arena, p->count + 1, sizeof(*res));
-    size_t *index = st_arena_calloc(&p->arena, p->count + 1, sizeof(*index));
-    if (!res || !index) {
-        p->fatal = KC_ERR_NOMEM;
-        return;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < p->count; i++)
-        if (is_live(p, i) && p->topics[i].target_partitions >= 0) {
-            index[n] = i;
-            res[n++] = (kc_resource){KC_RESOURCE_TOPIC, p->topics[i].target_topic};
-        }
-    if (n == 0)
-        return;
-    kc_config_resource *out = NULL;
-    kc_err err = kc_admin_describe_configs(p->target, res, n, false, p->timeout_ms, &p->arena,
-                                           &out);
-    for (size_t k = 0; k < n; k++) {
-        kc_err item_err = out ? out[k].err : err;
-        if (item_err == KC_OK) {
-            take_target_configs(p, index[k], &out[k]);
-        } else if (item_err == KC_ERR_UNSUPPORTED) {
-            warn_unsupported(p, WARN_TARGET_DESCRIBE_CONFIGS, false, "DescribeConfigs",
-                             "topic config changes are not synced and max.message.bytes is "
-                             "unknown");
-        } else {
-            note(p, ST_LOG_DEBUG, "target cluster %s: cannot read the configs of topic %s: %s",
-                 target_name(p), p->topics[index[k]].target_topic,
-                 out ? out[k].message : kc_client_last_error(p->target));
-        }
-    }
+    describe_configs(p, false, exists_on_target, target_configs_read);
 }
 
 /* ---- 7. config sync -------------------------------------------------------------------------- */
@@ -625,11 +648,9 @@ static void describe_target_configs(sync_pass *p)
 static size_t config_changes(sync_pass *p, size_t i, kc_config_pair **out)
 {
     const topic_work *w = &p->work[i];
-    kc_config_pair *changes = st_arena_calloc(&p->arena, w->copy_count + 1, sizeof(*changes));
-    if (!changes) {
-        p->fatal = KC_ERR_NOMEM;
+    kc_config_pair *changes = pass_calloc(p, w->copy_count, sizeof(*changes));
+    if (!changes)
         return 0;
-    }
     size_t n = 0;
     for (size_t k = 0; k < w->copy_count; k++) {
         const kc_config_entry *e = find_entry(w->target_configs, w->copy[k].name);
@@ -642,11 +663,9 @@ static size_t config_changes(sync_pass *p, size_t i, kc_config_pair **out)
 
 static kc_config_op *set_ops(sync_pass *p, const kc_config_pair *pairs, size_t n)
 {
-    kc_config_op *ops = st_arena_calloc(&p->arena, n + 1, sizeof(*ops));
-    if (!ops) {
-        p->fatal = KC_ERR_NOMEM;
+    kc_config_op *ops = pass_calloc(p, n, sizeof(*ops));
+    if (!ops)
         return NULL;
-    }
     for (size_t k = 0; k < n; k++)
         ops[k] = (kc_config_op){pairs[k].name, KC_CONFIG_OP_SET, pairs[k].value};
     return ops;
@@ -674,21 +693,26 @@ static void report_alter(sync_pass *p, const config_change *c, kc_err err, const
              format_pairs(configs, sizeof(configs), c->pairs, c->count), message);
 }
 
+/* An existing target topic whose source and target configs are known. */
+static bool can_sync_configs(const sync_pass *p, size_t i)
+{
+    const topic_work *w = &p->work[i];
+    return !w->missing && w->configs_read && w->target_configs;
+}
+
 static void sync_configs(sync_pass *p)
 {
     if (!p->ts->flow->sync_topic_configs)
         return;
-    config_change *changes = st_arena_calloc(&p->arena, p->count + 1, sizeof(*changes));
-    kc_alter_resource *res = st_arena_calloc(&p->arena, p->count + 1, sizeof(*res));
-    if (!changes || !res) {
-        p->fatal = KC_ERR_NOMEM;
+    size_t picked;
+    const size_t *index = pick_live(p, can_sync_configs, &picked);
+    config_change *changes = pass_calloc(p, picked, sizeof(*changes));
+    kc_alter_resource *res = pass_calloc(p, picked, sizeof(*res));
+    if (picked == 0 || !changes || !res)
         return;
-    }
     size_t n = 0;
-    for (size_t i = 0; i < p->count && !p->fatal; i++) {
-        const topic_work *w = &p->work[i];
-        if (!is_live(p, i) || w->missing || !w->configs_read || !w->target_configs)
-            continue;
+    for (size_t k = 0; k < picked && !p->fatal; k++) {
+        size_t i = index[k];
         kc_config_pair *pairs = NULL;
         size_t count = config_changes(p, i, &pairs);
         kc_config_op *ops = count ? set_ops(p, pairs, count) : NULL;
@@ -703,10 +727,8 @@ static void sync_configs(sync_pass *p)
     kc_err call_err = kc_admin_incremental_alter_configs(p->target, res, n, false, p->timeout_ms,
                                                          &p->arena, &results);
     for (size_t k = 0; k < n; k++) {
-        kc_err err;
-        const char *message;
-        item_outcome(results, k, call_err, p->target, &err, &message);
-        report_alter(p, &changes[k], err, message);
+        outcome o = item_outcome(results, k, call_err, p->target);
+        report_alter(p, &changes[k], o.err, o.message);
     }
 }
 
@@ -734,32 +756,26 @@ static void deleted(sync_pass *p, const synced_topic *prev, kc_err err, const ch
 
 static void delete_gone(sync_pass *p, const synced_topic **gone, size_t n)
 {
-    const char **names = st_arena_calloc(&p->arena, n + 1, sizeof(*names));
-    if (!names) {
-        p->fatal = KC_ERR_NOMEM;
+    const char **names = pass_calloc(p, n, sizeof(*names));
+    if (!names)
         return;
-    }
     for (size_t k = 0; k < n; k++)
         names[k] = gone[k]->target_topic;
     kc_admin_result *results = NULL;
     kc_err call_err = kc_admin_delete_topics(p->target, names, n, p->timeout_ms, &p->arena,
                                              &results);
     for (size_t k = 0; k < n && !p->fatal; k++) {
-        kc_err err;
-        const char *message;
-        item_outcome(results, k, call_err, p->target, &err, &message);
-        deleted(p, gone[k], err, message);
+        outcome o = item_outcome(results, k, call_err, p->target);
+        deleted(p, gone[k], o.err, o.message);
     }
 }
 
 static void handle_gone(sync_pass *p)
 {
     const topic_sync *ts = p->ts;
-    const synced_topic **gone = st_arena_calloc(&p->arena, ts->topic_count + 1, sizeof(*gone));
-    if (!gone) {
-        p->fatal = KC_ERR_NOMEM;
+    const synced_topic **gone = pass_calloc(p, ts->topic_count, sizeof(*gone));
+    if (!gone)
         return;
-    }
     size_t n = 0;
     for (size_t i = 0; i < ts->topic_count; i++) {
         const synced_topic *prev = &ts->topics[i];

@@ -17,24 +17,10 @@
 set -u
 cd "$(dirname "$0")" || exit 1
 source lib/broker.sh
+source lib/mirror.sh
 t_init mirror-checkpoint
 
-LIBS="-lev -lyaml -lz -lzstd -llz4 -lsnappy -lsqlite3 -lmicrohttpd -lpthread -lm"
-SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-if ! make -C "$STRAIT_ROOT" --no-print-directory -s -j2 build/asan/libstrait.a \
-    build/asan/libstrait-mirror.a >"$T_TMP/make.log" 2>&1; then
-    t_fail "build/asan/libstrait.a and libstrait-mirror.a build" "$(tail -5 "$T_TMP/make.log")"
-    t_summary
-fi
-bin=$T_TMP/test_mirror_checkpoint
-# shellcheck disable=SC2086
-if ! gcc -std=gnu11 -O1 -g $SAN -Wall -Wextra -Werror -D_GNU_SOURCE -I"$STRAIT_ROOT" -o "$bin" \
-    test_mirror_checkpoint.c "$STRAIT_ROOT/build/asan/libstrait-mirror.a" \
-    "$STRAIT_ROOT/build/asan/libstrait.a" $LIBS 2>"$T_TMP/cc.err"; then
-    t_fail "test_mirror_checkpoint.c compiles against the mirror library" \
-        "$(head -20 "$T_TMP/cc.err")"
-    t_summary
-fi
+mirror_program test_mirror_checkpoint
 
 broker_start east || { t_fail "broker east starts"; t_summary; }
 broker_start west || { t_fail "broker west starts"; t_summary; }

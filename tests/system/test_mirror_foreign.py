@@ -24,15 +24,13 @@ librdkafka (confluent-kafka), are mirrored mock -> west (a strait-broker):
 """
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "interop", "lib"))
-import broker as _broker  # noqa: E402
-from broker import ROOT, Broker, Suite, wait_for  # noqa: E402
+from broker import ROOT, Broker, Process, Suite, wait_for  # noqa: E402
 from mirror import (Mirror, committed_offsets, create_topic, end_offsets, ensure_mirror_binary,  # noqa: E402
                     failover_plan, payload, produce, read_partitions, wait_mirrored)
 
@@ -44,20 +42,16 @@ GROUP = "app1"
 MOCK_BIN = os.path.join(ROOT, "build", "bench", "mock_cluster")
 
 
-class MockCluster:
-    """build/bench/mock_cluster with some topics; stopped by pid at exit."""
+class MockCluster(Process):
+    """build/bench/mock_cluster with some topics (it prints its bootstrap
+    address on stdout, its log on stderr); stopped by pid at exit."""
 
     def __init__(self, tmp, topics):
-        self.tmp, self.topics = tmp, topics
-        self.proc, self.bootstrap = None, None
+        super().__init__(tmp, "mock")
+        self.topics, self.bootstrap = topics, None
 
     def start(self, timeout=15.0):
-        self.log_path = os.path.join(self.tmp, "mock.log")
-        logf = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([MOCK_BIN] + ["%s:%d" % t for t in self.topics],
-                                     stdout=subprocess.PIPE, stderr=logf, stdin=subprocess.DEVNULL)
-        logf.close()
-        _broker._live.append(self)
+        self.spawn([MOCK_BIN] + ["%s:%d" % t for t in self.topics], pipe_stdout=True)
         deadline = time.time() + timeout
         line = b""
         while time.time() < deadline and self.proc.poll() is None:
@@ -70,31 +64,7 @@ class MockCluster:
         raise RuntimeError("mock cluster did not start: %r" % line)
 
     def stop(self, timeout=10.0):
-        if self.proc is None:
-            return None
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return None
-        rc = self.proc.returncode
-        self.proc = None
-        if self in _broker._live:
-            _broker._live.remove(self)
-        return rc
-
-    def kill(self):
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
-            self.proc = None
-        if self in _broker._live:
-            _broker._live.remove(self)
+        return super().stop(timeout)
 
 
 def build_mock():

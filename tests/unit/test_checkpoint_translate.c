@@ -15,10 +15,10 @@
 #include "mirror/checkpoint.h"
 #include "mirror/mirror_config.h"
 #include "mirror/offset_store.h"
+#include "tests/unit/db_fixture.h"
 
 typedef struct fixture {
-    char dir[64];
-    char path[128];
+    db_fixture db;
     offset_store *store;
     mirror_config config;
 } fixture;
@@ -36,7 +36,7 @@ static void load_config(fixture *f, const char *flows)
              "    bootstrap.servers: 127.0.0.1:19192\n"
              "flows:\n"
              "%s",
-             f->path, flows);
+             f->db.path, flows);
     char err[512] = "";
     st_err rc = mirror_config_load_string(&f->config, "test.yaml", text, strlen(text), err,
                                           sizeof(err));
@@ -48,11 +48,9 @@ static fixture *open_fixture(const char *flows)
 {
     fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    snprintf(f->dir, sizeof(f->dir), "/tmp/test_checkpoint_XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/offsets.db", f->dir);
+    assert_true(db_fixture_make(&f->db, "test_checkpoint"));
     char err[512] = "";
-    if (offset_store_open(&f->store, f->path, err, sizeof(err)) != ST_OK)
+    if (offset_store_open(&f->store, f->db.path, err, sizeof(err)) != ST_OK)
         fail_msg("open: %s", err);
     load_config(f, flows);
     return f;
@@ -62,13 +60,7 @@ static void close_fixture(fixture *f)
 {
     offset_store_close(f->store);
     mirror_config_free(&f->config);
-    char path[160];
-    const char *suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof(path), "%s%s", f->path, suffixes[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    db_fixture_remove(&f->db);
     free(f);
 }
 

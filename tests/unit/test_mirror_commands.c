@@ -15,6 +15,7 @@
 
 #include "mirror/commands.h"
 #include "mirror/offset_store.h"
+#include "tests/unit/db_fixture.h"
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -306,23 +307,18 @@ static void test_unreachable_errors(void **state)
 /* ---- the commands end to end (no cluster reachable) ----------------------------------------------------- */
 
 typedef struct fixture {
-    char dir[64];
+    db_fixture store;  /* the offset store's directory and path */
     char config[128];
-    char db[128];
 } fixture;
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
-    if (!f)
-        return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/test_mirror_commands.XXXXXX");
-    if (!mkdtemp(f->dir)) {
+    if (!f || !db_fixture_make(&f->store, "test_mirror_commands")) {
         free(f);
         return -1;
     }
-    snprintf(f->config, sizeof(f->config), "%s/mirror.yaml", f->dir);
-    snprintf(f->db, sizeof(f->db), "%s/offsets.db", f->dir);
+    snprintf(f->config, sizeof(f->config), "%s/mirror.yaml", f->store.dir);
     FILE *c = fopen(f->config, "w");
     if (!c)
         return -1;
@@ -339,7 +335,7 @@ static int setup(void **state)
                "  - source: east\n"
                "    target: west\n"
                "    naming: prefix\n",
-            f->db);
+            f->store.path);
     fclose(c);
     *state = f;
     return 0;
@@ -348,14 +344,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char p[160];
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        snprintf(p, sizeof(p), "%s%s", f->db, suffixes[i]);
-        unlink(p);
-    }
     unlink(f->config);
-    rmdir(f->dir);
+    db_fixture_remove(&f->store);
     free(f);
     return 0;
 }
@@ -371,7 +361,7 @@ static void fill_store(const fixture *f)
 {
     offset_store *s = NULL;
     char err[256] = "";
-    assert_int_equal(offset_store_open(&s, f->db, err, sizeof(err)), ST_OK);
+    assert_int_equal(offset_store_open(&s, f->store.path, err, sizeof(err)), ST_OK);
     assert_int_equal(offset_store_begin(s, err, sizeof(err)), ST_OK);
     store_key k0 = {FLOW, "orders", 0};
     for (int64_t o = 0; o < 10; o++)
@@ -484,7 +474,7 @@ static void test_failover_without_store(void **state)
     run(&o, mirror_cmd_failover, ARGC(argv), argv);
     assert_int_equal(o.rc, MIRROR_CMD_FAILED);
     expect_in(o.err, "does not exist");
-    assert_int_equal(access(f->db, F_OK), -1); /* not created by the command */
+    assert_int_equal(access(f->store.path, F_OK), -1); /* not created by the command */
 }
 
 static void test_failover_dry_run_from_checkpoint(void **state)
@@ -562,7 +552,7 @@ static void test_status_empty_and_rows(void **state)
     run(&o, mirror_cmd_status, ARGC(argv), argv); /* no database file yet */
     assert_int_equal(o.rc, MIRROR_CMD_OK);
     expect_in(o.out, "no status yet (is strait-mirror running with this config?)");
-    assert_int_equal(access(f->db, F_OK), -1);
+    assert_int_equal(access(f->store.path, F_OK), -1);
 
     fill_store(f); /* a store with no status rows */
     run(&o, mirror_cmd_status, ARGC(argv), argv);
@@ -571,7 +561,7 @@ static void test_status_empty_and_rows(void **state)
 
     offset_store *s = NULL;
     char err[256] = "";
-    assert_int_equal(offset_store_open(&s, f->db, err, sizeof(err)), ST_OK);
+    assert_int_equal(offset_store_open(&s, f->store.path, err, sizeof(err)), ST_OK);
     store_status row = {.flow = FLOW, .topic = "orders", .partition = 0,
                         .target_topic = "east.orders", .position = 10, .source_end = 25,
                         .target_end = 10, .lag_records = 15, .lag_seconds = 1.5, .records = 10,

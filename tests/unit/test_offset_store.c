@@ -16,39 +16,26 @@
 #include <sqlite3.h>
 
 #include "mirror/offset_store.h"
+#include "tests/unit/db_fixture.h"
 
 /* Per-test fixture: a fresh temp dir holding the database path. */
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-} fixture;
+typedef db_fixture fixture;
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
-    if (!f)
-        return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/test_offset_store.XXXXXX");
-    if (!mkdtemp(f->dir)) {
+    if (!f || !db_fixture_make(f, "test_offset_store")) {
         free(f);
         return -1;
     }
-    snprintf(f->path, sizeof(f->path), "%s/offsets.db", f->dir);
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char p[160];
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        snprintf(p, sizeof(p), "%s%s", f->path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
-    free(f);
+    db_fixture_remove(*state);
+    free(*state);
     return 0;
 }
 

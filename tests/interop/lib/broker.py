@@ -28,7 +28,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 BROKER_BIN = os.environ.get("STRAIT_BROKER_BIN", os.path.join(ROOT, "build", "strait-broker"))
 BROKER_CONFIG = os.environ.get("STRAIT_BROKER_CONFIG", os.path.join(ROOT, "config", "broker.yaml"))
 
-_live = []  # Broker objects whose process may still run
+_live = []  # Process objects (brokers, mirrors, ...) whose process may still run
 
 
 def _cleanup():
@@ -59,56 +59,33 @@ def ensure_broker_binary():
     return None
 
 
-class Broker:
-    """One strait-broker process (restartable on the same data dir)."""
+class Process:
+    """A child process of a suite (Broker, the mirror suites' Mirror, ...):
+    each start writes a new log <tmp>/<name>.<start>.log; stopped by pid at
+    exit, never by name."""
 
-    def __init__(self, tmp, name, overrides=None, data_dir=None):
+    def __init__(self, tmp, name):
         self.tmp = tmp
         self.name = name
-        self.overrides = dict(overrides or {})
-        self.data_dir = data_dir or os.path.join(tmp, name + "-data")
-        os.makedirs(self.data_dir, exist_ok=True)
         self.proc = None
-        self.port = 0
         self.starts = 0
         self.log_path = None
 
-    @property
-    def bootstrap(self):
-        return "127.0.0.1:%d" % self.port
+    def log_file(self, start):
+        """The log of the start-th start (1 is the first)."""
+        return os.path.join(self.tmp, "%s.%d.log" % (self.name, start))
 
-    def start(self, port=None, extra=None, timeout=15.0):
-        """Starts the broker; port None binds port 0 (or the previous port on a
-        restart). Raises RuntimeError if it does not come up."""
-        if port is None:
-            port = self.port
+    def spawn(self, args, pipe_stdout=False):
+        """Starts args with a new log: stdout and stderr go there, or only
+        stderr when pipe_stdout (stdout is then self.proc.stdout)."""
         self.starts += 1
-        self.log_path = os.path.join(self.tmp, "%s.%d.log" % (self.name, self.starts))
-        args = [BROKER_BIN, "--config", BROKER_CONFIG,
-                "--override", "log.dirs=" + self.data_dir,
-                "--override", "listeners=PLAINTEXT://127.0.0.1:%d" % port]
-        ov = dict(self.overrides)
-        ov.update(extra or {})
-        for k, v in ov.items():
-            args += ["--override", "%s=%s" % (k, v)]
+        self.log_path = self.log_file(self.starts)
         logf = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+        out, err = (subprocess.PIPE, logf) if pipe_stdout else (logf, subprocess.STDOUT)
+        self.proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         logf.close()
         _live.append(self)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", self.log())
-            if m:
-                self.port = int(m.group(1))
-                return self
-            if self.proc.poll() is not None:
-                raise RuntimeError("broker %s exited with %s during start-up:\n%s"
-                                   % (self.name, self.proc.returncode, self.log()))
-            time.sleep(0.05)
-        self.kill()
-        raise RuntimeError("broker %s did not start within %.0f s:\n%s"
-                           % (self.name, timeout, self.log()))
+        return self.proc
 
     def log(self):
         try:
@@ -149,6 +126,48 @@ class Broker:
             self.proc = None
         if self in _live:
             _live.remove(self)
+
+
+class Broker(Process):
+    """One strait-broker process (restartable on the same data dir)."""
+
+    def __init__(self, tmp, name, overrides=None, data_dir=None):
+        super().__init__(tmp, name)
+        self.overrides = dict(overrides or {})
+        self.data_dir = data_dir or os.path.join(tmp, name + "-data")
+        os.makedirs(self.data_dir, exist_ok=True)
+        self.port = 0
+
+    @property
+    def bootstrap(self):
+        return "127.0.0.1:%d" % self.port
+
+    def start(self, port=None, extra=None, timeout=15.0):
+        """Starts the broker; port None binds port 0 (or the previous port on a
+        restart). Raises RuntimeError if it does not come up."""
+        if port is None:
+            port = self.port
+        args = [BROKER_BIN, "--config", BROKER_CONFIG,
+                "--override", "log.dirs=" + self.data_dir,
+                "--override", "listeners=PLAINTEXT://127.0.0.1:%d" % port]
+        ov = dict(self.overrides)
+        ov.update(extra or {})
+        for k, v in ov.items():
+            args += ["--override", "%s=%s" % (k, v)]
+        self.spawn(args)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", self.log())
+            if m:
+                self.port = int(m.group(1))
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError("broker %s exited with %s during start-up:\n%s"
+                                   % (self.name, self.proc.returncode, self.log()))
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError("broker %s did not start within %.0f s:\n%s"
+                           % (self.name, timeout, self.log()))
 
 
 class Suite:

@@ -10,19 +10,17 @@ the mirror suites share.
 
 The config is written to <tmp>/<name>.yaml with its SQLite database beside
 it; flows are dicts of the keys of config/mirror.yaml (short intervals are
-filled in unless given). Every process is stopped by pid at exit (through
-broker._live). Records are produced and read back with confluent-kafka
+filled in unless given). Every process is stopped by pid at exit (Mirror is
+a broker.Process). Records are produced and read back with confluent-kafka
 (librdkafka), so the mirror is checked by a client other than our own.
 """
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 
-import broker as _broker
-from broker import ROOT, wait_for
+from broker import ROOT, Process, wait_for
 
 MIRROR_BIN = os.environ.get("STRAIT_MIRROR_BIN", os.path.join(ROOT, "build", "strait-mirror"))
 
@@ -40,11 +38,11 @@ def ensure_mirror_binary():
 FLOW_DEFAULTS = {"refresh.topics.interval.ms": 1000, "emit.checkpoints.interval.ms": 1000}
 
 
-class Mirror:
+class Mirror(Process):
     """One strait-mirror daemon (restartable on the same config and database)."""
 
     def __init__(self, tmp, name, clusters, flows, settings=None, cluster_props=None):
-        self.tmp, self.name = tmp, name
+        super().__init__(tmp, name)
         self.clusters = dict(clusters)
         self.cluster_props = dict(cluster_props or {})
         self.flows = [dict(FLOW_DEFAULTS, **f) for f in flows]
@@ -52,9 +50,6 @@ class Mirror:
         self.settings = {"database": self.database, "log.interval.ms": 1000}
         self.settings.update(settings or {})
         self.config_path = os.path.join(tmp, name + ".yaml")
-        self.proc = None
-        self.starts = 0
-        self.log_path = None
         self.write_config()
 
     def write_config(self):
@@ -77,64 +72,22 @@ class Mirror:
             fh.write("\n".join(lines) + "\n")
 
     def start(self, extra_args=()):
-        self.starts += 1
-        self.log_path = os.path.join(self.tmp, "%s.%d.log" % (self.name, self.starts))
-        logf = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([MIRROR_BIN, "--config", self.config_path] + list(extra_args),
-                                     stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        logf.close()
-        _broker._live.append(self)
+        self.spawn([MIRROR_BIN, "--config", self.config_path] + list(extra_args))
         return self
 
     def log(self):
-        try:
-            with open(self.log_path, "r", errors="replace") as f:
-                return f.read()
-        except (OSError, TypeError):
-            return ""
+        """The current start's log ("" before the first start)."""
+        return super().log() if self.log_path else ""
 
     def all_logs(self):
         out = []
         for i in range(1, self.starts + 1):
             try:
-                with open(os.path.join(self.tmp, "%s.%d.log" % (self.name, i)), errors="replace") as f:
+                with open(self.log_file(i), errors="replace") as f:
                     out.append(f.read())
             except OSError:
                 pass
         return "\n".join(out)
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self, timeout=30.0):
-        """SIGTERM; returns the exit status (None if it had to be killed)."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                return None
-        rc = self.proc.returncode
-        self.proc = None
-        if self in _broker._live:
-            _broker._live.remove(self)
-        return rc
-
-    def kill(self):
-        """SIGKILL and reap."""
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
-            self.proc = None
-        if self in _broker._live:
-            _broker._live.remove(self)
 
     def command(self, *args, timeout=60):
         """Runs `strait-mirror <args...>` with this config; returns (rc, output)."""
