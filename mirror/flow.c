@@ -393,7 +393,8 @@ static void periodic(flow_runner *fr, schedule *s, int64_t now)
 /* One step of the data path: records in when the producer has room. */
 static void step(flow_runner *fr)
 {
-    if (fr->produce_blocked && kc_producer_outstanding(fr->producer) < MAX_OUTSTANDING / 2)
+    /* blocked on a full buffer: go on once half of it is delivered */
+    if (fr->produce_blocked && kc_producer_outstanding(fr->producer) <= fr->blocked_outstanding / 2)
         fr->produce_blocked = false;
     flow_apply_assignment(fr);
     if (fr->produce_blocked || kc_producer_outstanding(fr->producer) >= MAX_OUTSTANDING) {

@@ -95,6 +95,7 @@ struct flow_runner {
     bool assignment_dirty;        /* the consumer's assignment must be redone */
     bool txn_open;                /* a store transaction is open */
     bool produce_blocked;         /* the producer's buffer was full: wait for room */
+    size_t blocked_outstanding;   /* records in flight when it was */
     char errbuf[512];
 };
 

@@ -178,6 +178,7 @@ void flow_handle_messages(flow_runner *fr, const kc_message **msgs, size_t n)
         produce_outcome out = produce_one(fr, mp, m);
         if (out == BLOCKED) {
             fr->produce_blocked = true;
+            fr->blocked_outstanding = kc_producer_outstanding(fr->producer);
             rewind_rest(fr, msgs, i, n);
             break;
         }
