@@ -196,11 +196,17 @@ kc_batch *kc_partq_pop(kc_partq *pq)
     return b;
 }
 
+/* Whether (order, index) sorts before (other_order, other_index). */
+static bool sorts_before(uint64_t order, int32_t index, uint64_t other_order, int32_t other_index)
+{
+    return order < other_order || (order == other_order && index < other_index);
+}
+
 void kc_partq_requeue(kc_partq *pq, kc_batch *b)
 {
     b->closed = true;
     kc_batch **link = &pq->head;
-    while (*link && (*link)->order < b->order)
+    while (*link && sorts_before((*link)->order, (*link)->split_index, b->order, b->split_index))
         link = &(*link)->next;
     b->next = *link;
     *link = b;
@@ -217,21 +223,35 @@ kc_batch *kc_partq_expire_head(kc_partq *pq, int64_t now_ms, int64_t timeout_ms)
     return kc_partq_pop(pq);
 }
 
-void kc_partq_halt(kc_partq *pq, uint64_t from, kc_err err, const char *msg)
+/* Halts from (from, index) in the (order, split_index) sort. */
+static void halt_at(kc_partq *pq, uint64_t from, int32_t index, kc_err err, const char *msg)
 {
-    if (pq->halt_err && pq->halt_from <= from)
+    if (pq->halt_err && !sorts_before(from, index, pq->halt_from, pq->halt_from_index))
         return;
     free(pq->halt_msg);
     pq->halt_msg = msg ? strdup(msg) : NULL;
     pq->halt_err = err ? err : KC_ERR_FATAL;
     pq->halt_from = from;
-    if (pq->tail && !pq->tail->closed && pq->tail->order < from)
-        pq->tail->closed = true;
+    pq->halt_from_index = index;
+    kc_batch *open = pq->tail;
+    if (open && !open->closed && sorts_before(open->order, open->split_index, from, index))
+        open->closed = true;
+}
+
+void kc_partq_halt(kc_partq *pq, uint64_t from, kc_err err, const char *msg)
+{
+    halt_at(pq, from, 0, err, msg);
+}
+
+void kc_partq_halt_after(kc_partq *pq, const kc_batch *b, kc_err err, const char *msg)
+{
+    halt_at(pq, b->order, b->split_index + b->count, err, msg);
 }
 
 bool kc_partq_halts(const kc_partq *pq, const kc_batch *b)
 {
-    return b && pq->halt_err && b->order >= pq->halt_from;
+    return b && pq->halt_err &&
+           !sorts_before(b->order, b->split_index, pq->halt_from, pq->halt_from_index);
 }
 
 kc_batch *kc_partq_pop_halted(kc_partq *pq)
@@ -279,4 +299,127 @@ void kc_batch_free(kc_accum *a, kc_batch *b)
     free(b->meta);
     free(b->errstr);
     free(b);
+}
+
+/* ---- splitting a batch refused as too large ------------------------------------------------ */
+
+/* An empty piece of b that will hold its records [from, from + n). */
+static kc_batch *piece_new(const kc_batch *b, int32_t from, int32_t n)
+{
+    kc_batch *piece = batch_new(NULL, b->created_ms, b->base_timestamp, b->codec);
+    if (!piece)
+        return NULL;
+    piece->meta = malloc((size_t)n * sizeof(*piece->meta));
+    if (!piece->meta) {
+        free(piece);
+        return NULL;
+    }
+    memcpy(piece->meta, b->meta + from, (size_t)n * sizeof(*piece->meta));
+    piece->meta_cap = n;
+    piece->pq = b->pq;
+    piece->order = b->order;
+    piece->split_index = b->split_index + from;
+    piece->topic = b->topic;
+    piece->partition = b->partition;
+    piece->producer_id = b->producer_id;
+    piece->producer_epoch = b->producer_epoch;
+    piece->closed = true;
+    if (b->base_sequence >= 0) {
+        int64_t seq = (int64_t)b->base_sequence + from; /* sequences wrap as the sender's */
+        piece->base_sequence = (int32_t)(seq > INT32_MAX ? seq - INT32_MAX - 1 : seq);
+    }
+    return piece;
+}
+
+/* Appends one decoded record to piece (the first one sets its base
+ * timestamp). hdrs (capacity *cap) is scratch for the record's headers. */
+static st_err piece_add(kc_batch *piece, const st_record *rec, st_record_header **hdrs,
+                        size_t *cap)
+{
+    size_t n = rec->header_count > 0 ? (size_t)rec->header_count : 0;
+    if (n > *cap) {
+        st_record_header *grown = realloc(*hdrs, n * sizeof(*grown));
+        if (!grown)
+            return ST_ERR_NOMEM;
+        *hdrs = grown;
+        *cap = n;
+    }
+    st_header_iter it;
+    st_header_iter_init(&it, rec);
+    size_t got = 0;
+    while (got < n && st_header_iter_next(&it, &(*hdrs)[got]))
+        got++;
+    if (got != n)
+        return ST_ERR_MALFORMED;
+    if (piece->count == 0)
+        piece->base_timestamp = rec->timestamp;
+    st_record_fields fields = {
+        .offset_delta = piece->count,
+        .timestamp_delta = rec->timestamp - piece->base_timestamp,
+        .key = rec->key,
+        .value = rec->value,
+        .headers = *hdrs,
+        .header_count = n,
+    };
+    size_t before = piece->builder.records.len;
+    st_err err = st_batch_builder_add(&piece->builder, &fields);
+    if (err)
+        return err;
+    piece->records_size += piece->builder.records.len - before;
+    piece->count++;
+    return ST_OK;
+}
+
+/* Decodes b's wire bytes into the two pieces (records [0, half) and
+ * [half, count)). */
+static st_err fill_pieces(const kc_batch *b, int32_t half, kc_batch *pieces[2])
+{
+    st_batch batch;
+    st_err err = st_batch_parse(b->wire.data, b->wire.len, false, &batch);
+    if (err)
+        return err;
+    if (batch.header.record_count != b->count)
+        return ST_ERR_MALFORMED;
+    st_record_iter it;
+    err = st_record_iter_init(&it, &batch, 2 * b->records_size + 65536);
+    st_record_header *hdrs = NULL;
+    size_t cap = 0;
+    st_record rec;
+    int32_t i = 0;
+    while (!err && st_record_iter_next(&it, &rec)) {
+        if (i >= b->count) {
+            err = ST_ERR_MALFORMED;
+            break;
+        }
+        err = piece_add(pieces[i < half ? 0 : 1], &rec, &hdrs, &cap);
+        i++;
+    }
+    if (!err && (it.err || i != b->count))
+        err = it.err ? it.err : ST_ERR_MALFORMED;
+    free(hdrs);
+    st_record_iter_free(&it);
+    return err;
+}
+
+st_err kc_batch_split(kc_accum *a, kc_batch *b, kc_batch *pieces[2])
+{
+    pieces[0] = pieces[1] = NULL;
+    if (b->count < 2 || !b->pq || b->wire.len == 0)
+        return ST_ERR_UNSUPPORTED;
+    int32_t half = (b->count + 1) / 2;
+    pieces[0] = piece_new(b, 0, half);
+    pieces[1] = pieces[0] ? piece_new(b, half, b->count - half) : NULL;
+    st_err err = pieces[1] ? fill_pieces(b, half, pieces) : ST_ERR_NOMEM;
+    if (err) {
+        for (int i = 0; i < 2; i++)
+            kc_batch_free(a, pieces[i]); /* charged nothing yet */
+        pieces[0] = pieces[1] = NULL;
+        return err;
+    }
+    /* the charge moves to the pieces, shared by their record counts */
+    pieces[0]->charged = b->charged / (size_t)b->count * (size_t)half;
+    pieces[1]->charged = b->charged - pieces[0]->charged;
+    b->charged = 0;
+    kc_batch_free(a, b);
+    return ST_OK;
 }

@@ -8,9 +8,11 @@
  * memory exhausted, retry backoff over), putting retried batches back in
  * their original order, expiring batches past delivery.timeout.ms, and the
  * buffer.memory account: every record is charged its encoded size plus its
- * delivery bookkeeping until its delivery has been reported, and a
+ * delivery bookkeeping until its delivery has been reported, a
  * partition's halt (enable.gapless.guarantee): which of its batches must
- * never be written because an earlier one failed for good.
+ * never be written because an earlier one failed for good, and splitting
+ * a batch that a broker refused as too large in two (Java's
+ * splitAndReenqueue), the pieces taking its place in the queue.
  *
  * Pure logic: no I/O, no clock (callers pass now_ms), so it is unit-tested
  * with a fake clock. The sending state inside kc_batch (wire bytes,
@@ -39,6 +41,11 @@ struct kc_batch {
     kc_batch *next;
     kc_partq *pq;               /* NULL for a record that never reached a partition */
     uint64_t order;             /* creation order within the partition */
+    int32_t split_index;        /* the index of its first record in the batch as
+                                 * created: 0 unless it is a piece of a batch a
+                                 * broker refused as too large (kc_batch_split),
+                                 * whose pieces share its order. Batches sort by
+                                 * (order, split_index). */
     st_batch_builder builder;   /* the uncompressed records while open */
     int codec;                  /* Kafka's codec id the sender compresses with */
     kc_rec_meta *meta;
@@ -85,10 +92,12 @@ struct kc_partq {
                                  * until every in-flight batch has returned */
 
     /* enable.gapless.guarantee: KC_OK while the partition is writable; else
-     * every batch whose order is at least halt_from (created after the one
-     * that failed for good) fails with halt_err and halt_msg, never sent */
+     * every batch at or after (halt_from, halt_from_index) in the (order,
+     * split_index) sort (after the one that failed for good) fails with
+     * halt_err and halt_msg, never sent */
     kc_err halt_err;
     uint64_t halt_from;
+    int32_t halt_from_index;
     char *halt_msg;             /* owned: kc_partq_release frees it; NULL when
                                  * out of memory (reports then use the error's name) */
 };
@@ -148,8 +157,9 @@ bool kc_accum_sendable(const kc_accum *a, const kc_batch *b, int64_t now_ms, int
 
 /* Takes the head batch out of the queue (it is closed from now on). */
 kc_batch *kc_partq_pop(kc_partq *pq);
-/* Puts a batch back for a retry, before every queued batch created after
- * it, so retries keep the original order. */
+/* Puts a batch back for a retry (or a piece of a split one), before every
+ * queued batch that sorts after it (by order, then split_index), so
+ * retries keep the original order. */
 void kc_partq_requeue(kc_partq *pq, kc_batch *b);
 /* Takes out the head batch when it is older than timeout_ms (NULL if not). */
 kc_batch *kc_partq_expire_head(kc_partq *pq, int64_t now_ms, int64_t timeout_ms);
@@ -160,6 +170,9 @@ kc_batch *kc_partq_expire_head(kc_partq *pq, int64_t now_ms, int64_t timeout_ms)
  * so records appended from now on land in a halted batch. An earlier halt
  * stays unless `from` is smaller (then this one replaces it). */
 void kc_partq_halt(kc_partq *pq, uint64_t from, kc_err err, const char *msg);
+/* The same from just after batch b (which failed for good): the batches
+ * created after it and the later pieces of the batch b was split from. */
+void kc_partq_halt_after(kc_partq *pq, const kc_batch *b, kc_err err, const char *msg);
 /* Whether b (a batch of pq, or NULL) is behind the partition's halt. */
 bool kc_partq_halts(const kc_partq *pq, const kc_batch *b);
 /* Takes out the head batch when it is behind the halt (NULL if not). */
@@ -174,5 +187,18 @@ kc_batch *kc_batch_new_single(void *opaque, int64_t timestamp, size_t charged);
 void kc_batch_free(kc_accum *a, kc_batch *b);
 /* Frees the records buffer once the wire bytes exist (the charge stays). */
 void kc_batch_drop_records(kc_batch *b);
+
+/* Splits b, a batch of at least 2 records that a broker refused as too
+ * large, into two pieces: its first (count + 1) / 2 records and the rest,
+ * decoded from its wire bytes as sent (decompressed when needed) and kept
+ * uncompressed, to be built again (with b's codec) when sent. The pieces
+ * keep b's partition, order, codec, creation time and producer id and
+ * epoch; with a base sequence, the first takes b's and the second the one
+ * after the first's last record, so the sequences stay continuous; neither
+ * has been sent (attempts 0). b's buffer.memory charge is shared between
+ * them and b is freed: pieces[0] and pieces[1] are the caller's (to
+ * requeue). On error (ST_ERR_UNSUPPORTED: fewer than 2 records or no wire
+ * bytes; ST_ERR_NOMEM; a decoding error) b is left as it was. */
+st_err kc_batch_split(kc_accum *a, kc_batch *b, kc_batch *pieces[2]);
 
 #endif

@@ -234,7 +234,7 @@ void kc_producer_halt_partition(kc_producer *p, kc_batch *b, kc_err err, const c
     if (!pq->halt_err)
         kc_log(p->client, ST_LOG_WARN, "%s-%d halted (enable.gapless.guarantee): a batch of %d "
                "record(s) failed: %s", pq->topic, pq->partition, b->count, why);
-    kc_partq_halt(pq, b->order + 1, err, msg);
+    kc_partq_halt_after(pq, b, err, msg);
 }
 
 /* A record of t failed before reaching a partition: which partition it

@@ -9,7 +9,9 @@
  * batches are still in flight to the old one), building the wire bytes
  * (compression, producer id, epoch, sequence), sending to the leader, and
  * handling each partition's answer: done, retry (in order, with backoff,
- * refreshing metadata when the error says it is stale), or failed; and,
+ * refreshing metadata when the error says it is stale), split (a batch of
+ * several records refused as too large goes back as two halves, halved
+ * again if refused again, down to single records), or failed; and,
  * with enable.gapless.guarantee, the halted partitions: after a batch failed
  * for good none of the later batches is sent again, and they fail in order
  * once nothing of the partition is in flight.
@@ -73,6 +75,38 @@ static void retry_later(kc_producer *p, kc_batch *b, int64_t now)
     kc_partq_requeue(pq, b);
 }
 
+/* A batch of several records refused as too large (max.message.bytes, or
+ * what the log takes) is split in two and sent again, as Java's
+ * splitAndReenqueue: the halves take its place at the head of the queue,
+ * in order, with its sequence numbers (the broker appended none of them),
+ * so the batches behind it, refused with OUT_OF_ORDER_SEQUENCE_NUMBER,
+ * are retried after them and no new producer id is needed. A half refused
+ * again is halved again; a single record refused fails as any error. */
+static bool split_refused(kc_producer *p, kc_batch *b, kc_err err, const char *msg)
+{
+    if ((err != KAFKA_MESSAGE_TOO_LARGE && err != KAFKA_RECORD_LIST_TOO_LARGE) ||
+        b->count < 2 || p->destroying)
+        return false;
+    kc_partq *pq = b->pq;
+    int32_t count = b->count;
+    size_t bytes = b->wire.len;
+    kc_batch *pieces[2];
+    st_err serr = kc_batch_split(&p->accum, b, pieces);
+    if (serr) {
+        kc_log(p->client, ST_LOG_WARN, "could not split a batch of %d records for %s-%d (%s): "
+               "%s", count, pq->topic, pq->partition, st_err_name(serr), msg);
+        return false;
+    }
+    /* debug: a target with a small max.message.bytes splits every batch */
+    kc_log(p->client, ST_LOG_DEBUG, "splitting a batch of %d records (%zu bytes) for %s-%d in "
+           "%d and %d, and retrying: %s", count, bytes, pq->topic, pq->partition,
+           pieces[0]->count, pieces[1]->count, msg);
+    pq->retry_barrier = true;
+    kc_partq_requeue(pq, pieces[0]);
+    kc_partq_requeue(pq, pieces[1]);
+    return true;
+}
+
 /* A batch came back with err (a Kafka code or a transport error). */
 static void batch_failed(kc_producer *p, kc_batch *b, kc_err err, const char *msg)
 {
@@ -87,6 +121,8 @@ static void batch_failed(kc_producer *p, kc_batch *b, kc_err err, const char *ms
         kc_producer_complete(p, b, pq->halt_err, pq->halt_msg);
         return;
     }
+    if (split_refused(p, b, err, msg))
+        return;
     bool idempotent = p->idem.state != KC_IDEM_OFF;
     bool retriable = kc_err_retriable(err) || err == KC_ERR_BAD_RESPONSE;
     if (metadata_is_stale(err))
@@ -429,11 +465,13 @@ static void consider(kc_producer *p, round *r, kc_partq *pq, int64_t now, int64_
     }
     if (pq->inflight >= p->conf->max_in_flight)
         return;
-    /* Gapless: a broker takes any sequence from a producer id it does not
-     * know yet, so a batch sent behind the partition's first one could be
-     * written even if that one fails: the first batch (per producer id) goes
-     * alone until it is acknowledged. */
-    if (p->conf->enable_gapless_guarantee && pq->inflight > 0 && pq->acked_sequence_end == 0)
+    /* A broker takes any sequence from a producer id it does not know yet,
+     * so a batch sent behind the partition's first one could be written
+     * even if that one is refused: a gap before it (which gapless forbids),
+     * or, for a first batch refused as too large and split, its records
+     * written before the pieces. So with idempotence the first batch (per
+     * producer id) goes alone until it is acknowledged. */
+    if (p->idem.state != KC_IDEM_OFF && pq->inflight > 0 && pq->acked_sequence_end == 0)
         return;
     int32_t leader = leader_of(p, pq);
     kc_conn *conn = leader >= 0 ? kc_client_conn(p->client, leader) : NULL;

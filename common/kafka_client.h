@@ -178,16 +178,21 @@ enum {
  * retried), those queued, and those produced afterwards (kc_produce still
  * accepts them; they fail through the delivery callback), all reported in
  * order. No later batch of that partition is sent again; it stays halted
- * for the life of the producer, while the other partitions go on. As a
- * broker takes any sequence from a producer id it does not know yet, a
- * partition's first batch (per producer id) is sent alone until it is
- * acknowledged; then up to max.in.flight follow. A record that fails
+ * for the life of the producer, while the other partitions go on. A record that fails
  * before it reaches a partition (its topic missing from the metadata past
  * max.block.ms, or a topic error) halts every partition of its topic the
  * same way, since its partition may be unknown. Unlike librdkafka, which
  * makes the whole producer fatal (RD_KAFKA_RESP_ERR__GAPLESS_GUARANTEE) and
  * leaves records failing by message.timeout.ms uncovered, the halt here is
  * per partition and covers delivery.timeout.ms too.
+ * Batches refused as too large. A batch of several records refused with
+ * MESSAGE_TOO_LARGE or RECORD_LIST_TOO_LARGE is split in half and retried
+ * (as Java's producer does), down to single records; only a single record
+ * that is refused fails. With idempotence a broker takes any sequence from a
+ * producer id it does not know yet, so a partition's first batch (per
+ * producer id) is sent alone until it is acknowledged; then up to
+ * max.in.flight follow, and a split batch's halves keep its place and its
+ * sequence numbers.
  * linger.ms defaults to 5 as in Kafka 4.0 (KIP-1030; Java 3.x had 0). A
  * delivery.timeout.ms below linger.ms + request.timeout.ms is raised to it
  * when left at its default, an error when set explicitly (as in Java).

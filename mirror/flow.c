@@ -85,17 +85,18 @@ static bool cluster_sets(const mirror_cluster *cluster, const char *name)
     return false;
 }
 
-/* Defaults the cluster's own properties may change. batch.size stays at
- * Java's 16384: the client does not split a batch the target refuses as too
- * large, and topics copied with a small max.message.bytes must still take
- * small records. */
+/* Defaults the cluster's own properties may change. batch.size is 256 KiB
+ * (Java's 16384 makes many small batches): a batch that a target topic
+ * refuses as too large (a small max.message.bytes) is split by the client
+ * and sent again, down to single records, so only a record that is too
+ * large by itself fails. */
 static bool set_tunables(flow_runner *fr, kc_config *conf)
 {
     char linger[32];
     snprintf(linger, sizeof(linger), "%lld", (long long)fr->flow->linger_ms);
     const char *const tunables[][2] = {
         {"linger.ms", linger},
-        {"batch.size", "16384"},
+        {"batch.size", "262144"},
         {"buffer.memory", "134217728"},
         {"max.request.size", "104857600"},
     };

@@ -63,7 +63,20 @@
  *       TOPIC is created and one record is produced to each of partitions 0
  *       and 1: with enable.gapless.guarantee=true both fail ("an earlier
  *       record of TOPIC failed") and the broker holds nothing; with false
- *       both are written. */
+ *       both are written.
+ *   split BOOTSTRAP TOPIC all|big true|false CODEC
+ *       creates TOPIC (2 partitions) with max.message.bytes=4096 and
+ *       produces 2000 records of 300 bytes (pseudo-random letters) to
+ *       partition 0 with batch.size=65536, linger.ms=50, idempotence,
+ *       enable.gapless.guarantee as given and compression.type CODEC: the
+ *       topic refuses the batches as too large, the producer splits them
+ *       until they fit. all: every record acknowledged at offsets 0..1999
+ *       in order, the topic holds exactly those (keys, values, headers,
+ *       timestamps), some batches in flight behind a refused one were
+ *       retried, and no producer id reset. big: record 1000 has an
+ *       8000-byte value: it alone fails with MESSAGE_TOO_LARGE (one reset,
+ *       for its gap, as Java); with the guarantee, it and every later record
+ *       fail (the partition halted once, no reset). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1400,11 +1413,259 @@ static int cmd_gapless_topic(int argc, char **argv)
     return summary();
 }
 
+/* ---- a batch the topic refuses as too large: split and retried ------------------------------ */
+
+#define SP_RECORDS 2000
+#define SP_VALUE 300            /* bytes per value */
+#define SP_BIG 1000             /* the record with an 8000-byte value in "big" mode */
+#define SP_BIG_VALUE 8000
+
+typedef struct sp_reports {
+    int reports[SP_RECORDS];
+    kc_err err[SP_RECORDS];
+    int64_t offset[SP_RECORDS];
+    bool halt_msg[SP_RECORDS];
+    long next;
+    int out_of_order;
+    char refused_msg[512];
+} sp_reports;
+
+static void sp_on_delivery(const kc_delivery *d, void *opaque)
+{
+    sp_reports *r = opaque;
+    long i = (long)(intptr_t)d->opaque;
+    if (i < 0 || i >= SP_RECORDS)
+        return;
+    if (i != r->next)
+        r->out_of_order++;
+    r->next = i + 1;
+    r->reports[i]++;
+    r->err[i] = d->err;
+    r->offset[i] = d->offset;
+    r->halt_msg[i] = d->err && strstr(d->errstr, "an earlier record of") != NULL;
+    if (d->err && !r->halt_msg[i] && !r->refused_msg[0])
+        snprintf(r->refused_msg, sizeof(r->refused_msg), "%s", d->errstr);
+}
+
+/* Record i's value: "value-<i>-" then pseudo-random letters (little for a
+ * codec to squeeze), SP_VALUE bytes, or SP_BIG_VALUE for the big one;
+ * returns its length. */
+static size_t sp_value(long i, bool big, char *buf)
+{
+    size_t len = big && i == SP_BIG ? SP_BIG_VALUE : SP_VALUE;
+    int n = snprintf(buf, 32, "value-%ld-", i);
+    uint64_t x = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
+    for (size_t k = (size_t)n; k < len; k++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        buf[k] = (char)('a' + x % 26);
+    }
+    return len;
+}
+
+/* Reads partition 0 back and compares it with want[0..count) (record
+ * numbers, in offset order): key, value, header and timestamp of each.
+ * Returns the records read; *matching counts those equal to what was
+ * produced at their offset. */
+static int sp_read_back(const char *bootstrap, const char *topic, const long *want, int count,
+                        bool big, int64_t ts_base, int *matching, char *detail, size_t len)
+{
+    char err[512], value[SP_BIG_VALUE + 32];
+    kc_consumer_config *conf = kc_consumer_config_new();
+    kc_consumer_config_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err));
+    kc_consumer *c = kc_consumer_new(conf, NULL, err, sizeof(err));
+    kc_consumer_config_free(conf);
+    *matching = 0;
+    detail[0] = 0;
+    if (!c) {
+        snprintf(detail, len, "consumer: %s", err);
+        return -1;
+    }
+    kc_partition_list *l = kc_partition_list_new(1);
+    kc_partition_list_add(l, topic, 0)->offset = KC_OFFSET_BEGINNING;
+    kc_consumer_assign(c, l);
+    kc_partition_list_free(l);
+    int n = 0;
+    int64_t start = now_ms(), last = now_ms();
+    while (now_ms() - start < 60000 && (n < count || now_ms() - last < 1500)) {
+        const kc_message *m = kc_consumer_poll(c, 100);
+        if (!m || m->err)
+            continue;
+        last = now_ms();
+        bool same = false;
+        if (n < count && m->offset == n) {
+            long i = want[n];
+            char key[32], seq[32];
+            int kn = snprintf(key, sizeof(key), "key-%ld", i);
+            int sn = snprintf(seq, sizeof(seq), "%ld", i);
+            size_t vn = sp_value(i, big, value);
+            same = m->key_len == (size_t)kn && memcmp(m->key, key, (size_t)kn) == 0 &&
+                   m->value_len == vn && memcmp(m->value, value, vn) == 0 &&
+                   m->header_count == 1 && strcmp(m->headers[0].key, "seq") == 0 &&
+                   m->headers[0].value_len == (size_t)sn &&
+                   memcmp(m->headers[0].value, seq, (size_t)sn) == 0 &&
+                   m->timestamp == ts_base + i;
+        }
+        if (same)
+            (*matching)++;
+        else if (!detail[0])
+            snprintf(detail, len, "first difference at offset %lld", (long long)m->offset);
+        n++;
+    }
+    kc_consumer_close(c, 10000);
+    return n;
+}
+
+/* split BOOTSTRAP TOPIC all|big true|false CODEC */
+static int cmd_split(int argc, char **argv)
+{
+    if (argc < 7)
+        return 2;
+    const char *bs = argv[2], *topic = argv[3];
+    bool big = strcmp(argv[4], "big") == 0;
+    bool guarantee = strcmp(argv[5], "true") == 0;
+    char err[512], detail[1400];
+    static sp_reports r;
+    memset(&r, 0, sizeof(r));
+
+    kc_client *admin = gl_admin(bs);
+    if (!admin)
+        return summary();
+    kc_err e = gl_create_topic(admin, topic, true);
+    check(e == KC_OK, "topic with max.message.bytes=4096 created", kc_client_last_error(admin));
+
+    FILE *log = tmpfile();
+    st_logger lg = {ST_LOG_DEBUG, log};
+    kc_config *conf = kc_config_new();
+    kc_config_set(conf, "bootstrap.servers", bs, err, sizeof(err));
+    kc_config_set(conf, "batch.size", "65536", err, sizeof(err));
+    kc_config_set(conf, "linger.ms", "50", err, sizeof(err));
+    kc_config_set(conf, "enable.idempotence", "true", err, sizeof(err));
+    kc_config_set(conf, "max.in.flight.requests.per.connection", "5", err, sizeof(err));
+    kc_config_set(conf, "enable.gapless.guarantee", argv[5], err, sizeof(err));
+    if (kc_config_set(conf, "compression.type", argv[6], err, sizeof(err)) != KC_OK) {
+        fail("compression.type", err);
+        return summary();
+    }
+    kc_config_set_logger(conf, &lg);
+    kc_config_set_delivery_cb(conf, sp_on_delivery, &r);
+    kc_producer *p = kc_producer_new(conf, NULL, err, sizeof(err));
+    kc_config_free(conf);
+    if (!p) {
+        fail("producer created", err);
+        return summary();
+    }
+    int64_t ts_base = (int64_t)time(NULL) * 1000;
+    static char value[SP_BIG_VALUE + 32];
+    int refused_calls = 0;
+    for (long i = 0; i < SP_RECORDS; i++) {
+        char key[32], seq[32];
+        int kn = snprintf(key, sizeof(key), "key-%ld", i);
+        int sn = snprintf(seq, sizeof(seq), "%ld", i);
+        kc_header h = {"seq", seq, (size_t)sn};
+        kc_record rec = {.topic = topic, .partition = 0, .key = key, .key_len = (size_t)kn,
+                         .value = value, .value_len = sp_value(i, big, value), .headers = &h,
+                         .header_count = 1, .timestamp = ts_base + i};
+        refused_calls += kc_produce(p, &rec, (void *)(intptr_t)i) != KC_OK;
+    }
+    kc_err fe = kc_producer_flush(p, 120000);
+    snprintf(detail, sizeof(detail), "flush %s, %d kc_produce calls refused, %zu outstanding",
+             kc_err_name(fe), refused_calls, kc_producer_outstanding(p));
+    check(!fe && !refused_calls && kc_producer_outstanding(p) == 0,
+          "kc_produce accepts every record and the flush completes", detail);
+    kc_producer_close(p, 10000);
+
+    /* the reports: each once, in order; what failed and where the rest went */
+    int missing = 0, duplicated = 0, written = 0, at_place = 0, refused = 0, halted = 0;
+    static long want[SP_RECORDS];
+    for (long i = 0; i < SP_RECORDS; i++) {
+        missing += r.reports[i] == 0;
+        duplicated += r.reports[i] > 1;
+        if (r.err[i] == KC_OK) {
+            at_place += r.offset[i] == written;
+            want[written++] = i;
+        }
+        refused += r.err[i] == KAFKA_MESSAGE_TOO_LARGE && !r.halt_msg[i];
+        halted += r.err[i] == KAFKA_MESSAGE_TOO_LARGE && r.halt_msg[i];
+    }
+    snprintf(detail, sizeof(detail), "%d missing, %d reported twice, %d out of order", missing,
+             duplicated, r.out_of_order);
+    check(!missing && !duplicated && !r.out_of_order,
+          "every record is reported once, in the order produced", detail);
+    snprintf(detail, sizeof(detail), "%d acknowledged (%d at the offset after the one before), "
+             "%d refused, %d failed behind the halt; record %d: %s: %s", written, at_place,
+             refused, halted, SP_BIG, kc_err_name(r.err[SP_BIG]), r.refused_msg);
+    if (!big)
+        check(written == SP_RECORDS && at_place == written,
+              "every record acknowledged, at offsets 0..1999 in order", detail);
+    else if (!guarantee)
+        check(written == SP_RECORDS - 1 && at_place == written && refused == 1 &&
+                  r.err[SP_BIG] == KAFKA_MESSAGE_TOO_LARGE,
+              "only the 8000-byte record fails (MESSAGE_TOO_LARGE); the others are written in "
+              "order", detail);
+    else
+        check(written == SP_BIG && at_place == written && refused == 1 &&
+                  r.err[SP_BIG] == KAFKA_MESSAGE_TOO_LARGE &&
+                  halted == SP_RECORDS - SP_BIG - 1,
+              "gapless: the records before the 8000-byte one are written, it fails "
+              "(MESSAGE_TOO_LARGE), and every later one fails behind the halt", detail);
+
+    kc_list_offset q = {.topic = topic, .partition = 0, .spec = KC_OFFSET_SPEC_LATEST};
+    e = kc_admin_list_offsets(admin, &q, 1, 0, 30000);
+    snprintf(detail, sizeof(detail), "%s: end offset %lld, %d acknowledged", kc_err_name(e),
+             (long long)q.offset, written);
+    check(!e && q.offset == written, "the partition's end offset = the records acknowledged",
+          detail);
+    kc_client_free(admin);
+
+    int matching;
+    char why[600];
+    int n = sp_read_back(bs, topic, want, written, big, ts_base, &matching, why, sizeof(why));
+    snprintf(detail, sizeof(detail), "%d read, %d of %d as produced at their offset %s", n,
+             matching, written, why);
+    check(n == written && matching == written,
+          "read back: exactly the acknowledged records, in order, keys, values, headers and "
+          "timestamps as produced", detail);
+
+    /* the log: splits, no new producer id for them */
+    int splits = 0, resets = 0, halts = 0, retried = 0;
+    char line[2048];
+    rewind(log);
+    while (fgets(line, sizeof(line), log)) {
+        splits += strstr(line, "splitting a batch of") != NULL;
+        resets += strstr(line, "resetting the idempotent producer") != NULL;
+        halts += strstr(line, "halted (enable.gapless.guarantee)") != NULL;
+        retried += strstr(line, "retrying") && strstr(line, "OUT_OF_ORDER_SEQUENCE_NUMBER");
+    }
+    fclose(log);
+    /* (a batch in flight behind a refused one is itself refused as too
+     * large, and split, or refused OUT_OF_ORDER_SEQUENCE_NUMBER and
+     * retried: which depends on the timing and the codec) */
+    snprintf(detail, sizeof(detail), "%d splits, %d batches retried after "
+             "OUT_OF_ORDER_SEQUENCE_NUMBER, %d producer id resets, %d halts", splits, retried,
+             resets, halts);
+    char what[256];
+    snprintf(what, sizeof(what), "the refused batches were split (%d times; %d batches in "
+             "flight behind them retried after OUT_OF_ORDER_SEQUENCE_NUMBER) and no new "
+             "producer id was taken", splits, retried);
+    if (!big)
+        check(splits > 0 && resets == 0 && halts == 0, what, detail);
+    else if (!guarantee) /* the refused record leaves a gap: a new producer id, as Java */
+        check(splits > 0 && resets == 1 && halts == 0,
+              "split down to the refused record; one producer id reset, for its gap", detail);
+    else
+        check(splits > 0 && resets == 0 && halts == 1,
+              "gapless: split down to the refused record, the partition halted once, no new "
+              "producer id", detail);
+    return summary();
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: %s produce|placement|unreachable|unsupported|metadata|"
-                "external|codecs|gapless|gapless-topic ...\n",
+                "external|codecs|gapless|gapless-topic|split ...\n",
                 argv[0]);
         return 2;
     }
@@ -1426,6 +1687,8 @@ int main(int argc, char **argv)
         return cmd_gapless(argc, argv);
     if (strcmp(argv[1], "gapless-topic") == 0)
         return cmd_gapless_topic(argc, argv);
+    if (strcmp(argv[1], "split") == 0)
+        return cmd_split(argc, argv);
     fprintf(stderr, "unknown command %s\n", argv[1]);
     return 2;
 }

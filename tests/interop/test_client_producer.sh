@@ -16,7 +16,9 @@
 # past request.timeout.ms) in the middle of an idempotent stream, an unreachable bootstrap server, an API the broker lacks, routed
 # generic requests, enable.gapless.guarantee against batches a topic refuses
 # (a keyless record in a compacted topic, a record over max.message.bytes),
-# and the same producer against librdkafka's mock cluster.
+# batches over a topic's max.message.bytes split and retried (with and
+# without the guarantee, and lz4), and the same producer against
+# librdkafka's mock cluster.
 # Faults (leader changes, injected errors, timeouts) are in
 # test_client_faults.sh.
 set -u
@@ -145,6 +147,22 @@ for guarantee in true false; do
     run "gapless, topic missing, enable.gapless.guarantee=$guarantee" gapless-topic "$BS" \
         "gapless-missing-$guarantee" "$guarantee"
 done
+
+# ---- batches the topic refuses as too large: split and retried ------------------------------
+# max.message.bytes=4096 against batch.size=65536: every batch of 300-byte
+# records is refused (MESSAGE_TOO_LARGE) and halved until it fits, the
+# halves first, with the refused batch's sequence numbers (no new producer
+# id), the batches in flight behind it retried after them; an 8000-byte
+# record among them fails alone (or, gapless, halts the partition).
+for guarantee in false true; do
+    run "split, enable.gapless.guarantee=$guarantee" split "$BS" "split-all-$guarantee" all \
+        "$guarantee" none
+    run "split, one record too large, enable.gapless.guarantee=$guarantee" split "$BS" \
+        "split-big-$guarantee" big "$guarantee" none
+done
+run "split, compression.type=lz4" split "$BS" split-lz4 all false lz4
+run "split, one record too large, compression.type=lz4, gapless" split "$BS" split-big-lz4 big \
+    true lz4
 
 # ---- explicit timestamps ------------------------------------------------------------------
 run "explicit timestamps" produce "$BS" timestamps 5000 ts.base=1500000000000

@@ -4,7 +4,10 @@
  * order, old batches expire, the abort-on-new-batch hook the sticky
  * partitioner uses, the buffer.memory account, and per-record codecs (a
  * codec change starts a new batch; the batches carry their codec to the
- * wire and back through the consumer's record reader). */
+ * wire and back through the consumer's record reader), and splitting a
+ * batch a broker refused as too large (halves decoded from the wire bytes
+ * as sent, compressed or not: the same records, continuous sequences, the
+ * charge kept, the pieces requeued in order, halved again). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -472,6 +475,255 @@ static void test_codecs_round_trip_through_the_record_reader(void **state)
     assert_int_equal(a.memory_used, 0);
 }
 
+/* ---- splitting a batch refused as too large ------------------------------------------------ */
+
+/* What the sender does before a send: the wire bytes (compressed with the
+ * batch's codec, stamped with the producer), then the records dropped. */
+static void send_like_the_sender(kc_batch *b, int64_t pid, int16_t epoch, int32_t seq)
+{
+    b->producer_id = pid;
+    b->producer_epoch = epoch;
+    b->base_sequence = seq;
+    st_batch_params params = st_batch_params_default();
+    params.base_timestamp = b->base_timestamp;
+    params.codec = b->codec;
+    params.producer_id = pid;
+    params.producer_epoch = epoch;
+    params.base_sequence = seq;
+    assert_int_equal(st_batch_builder_finish(&b->builder, &params, &b->wire), ST_OK);
+    kc_batch_drop_records(b);
+    b->attempts++;
+}
+
+/* The buffers one split_record uses. */
+typedef struct split_buf {
+    char key[16];
+    char value[64];
+    char seq[16];
+    st_record_header headers[2];
+} split_buf;
+
+/* Record i of the split tests: key "k<i>" (null for every 4th), value
+ * "value-<i>" padded to 40 bytes (null for i == 5), a header "seq: <i>" and
+ * a second, null-valued one for odd i, timestamps that go back and forth. */
+static kc_append split_record(int i, split_buf *sb, int codec)
+{
+    snprintf(sb->key, sizeof(sb->key), "k%d", i);
+    int n = snprintf(sb->value, sizeof(sb->value), "value-%d", i);
+    memset(sb->value + n, 'p', (size_t)(40 - n));
+    sb->value[40] = 0;
+    snprintf(sb->seq, sizeof(sb->seq), "%d", i);
+    sb->headers[0] = (st_record_header){st_slice_cstr("seq"), st_slice_cstr(sb->seq)};
+    sb->headers[1] = (st_record_header){st_slice_cstr("odd"), ST_SLICE_NULL};
+    kc_append rec = record(i % 4 == 0 ? NULL : sb->key, i == 5 ? NULL : sb->value,
+                           10000 + (i % 3) * 7 - i, (void *)(intptr_t)(i + 1));
+    rec.headers = sb->headers;
+    rec.header_count = i % 2 ? 2 : 1;
+    rec.codec = codec;
+    return rec;
+}
+
+/* Builds piece's wire bytes (as the sender will) and checks that it holds
+ * records [from, from + piece->count) of split_record, in order, with
+ * their own timestamps, keys, values and headers, offset deltas from 0. */
+static void check_piece_records(kc_batch *piece, int from, int codec)
+{
+    send_like_the_sender(piece, piece->producer_id, piece->producer_epoch,
+                         piece->base_sequence);
+    st_batch parsed;
+    assert_int_equal(st_batch_parse(piece->wire.data, piece->wire.len, true, &parsed), ST_OK);
+    assert_int_equal(parsed.header.record_count, piece->count);
+    assert_int_equal(st_batch_codec(&parsed.header), codec);
+    assert_int_equal(parsed.header.base_sequence, piece->base_sequence);
+    st_record_iter it;
+    assert_int_equal(st_record_iter_init(&it, &parsed, 1 << 20), ST_OK);
+    st_record r;
+    int n = 0;
+    while (st_record_iter_next(&it, &r)) {
+        split_buf sb;
+        kc_append want = split_record(from + n, &sb, codec);
+        assert_int_equal(r.offset_delta, n);
+        assert_int_equal(r.timestamp, want.timestamp);
+        assert_ptr_equal(piece->meta[n].opaque, want.opaque);
+        assert_int_equal(piece->meta[n].timestamp, want.timestamp);
+        assert_int_equal(r.key.len, want.key.len);
+        if (want.key.len >= 0)
+            assert_true(st_slice_eq_cstr(r.key, sb.key));
+        assert_int_equal(r.value.len, want.value.len);
+        if (want.value.len >= 0)
+            assert_true(st_slice_eq_cstr(r.value, sb.value));
+        assert_int_equal(r.header_count, (int32_t)want.header_count);
+        st_header_iter hi;
+        st_header_iter_init(&hi, &r);
+        st_record_header got;
+        assert_true(st_header_iter_next(&hi, &got));
+        assert_true(st_slice_eq_cstr(got.key, "seq") && st_slice_eq_cstr(got.value, sb.seq));
+        if (want.header_count == 2) {
+            assert_true(st_header_iter_next(&hi, &got));
+            assert_true(st_slice_eq_cstr(got.key, "odd"));
+            assert_true(got.value.len < 0);
+        }
+        n++;
+    }
+    assert_int_equal(it.err, ST_OK);
+    assert_int_equal(n, piece->count);
+    st_record_iter_free(&it);
+}
+
+/* 11 records refused: halves of 6 and 5 before the later batch, the first
+ * refused again: 3 and 3; every piece holds its records as produced. */
+static void split_and_halve_again(int codec)
+{
+    kc_accum a;
+    kc_accum_init(&a, 16384, 0, 1 << 20);
+    kc_partq pq;
+    kc_partq_init(&pq, "t", 2);
+    bool aborted;
+    split_buf sb;
+    for (int i = 0; i < 11; i++) {
+        kc_append rec = split_record(i, &sb, codec);
+        assert_int_equal(kc_accum_append(&a, &pq, &rec, 500, false, &aborted), ST_OK);
+    }
+    kc_batch *b = kc_partq_pop(&pq);
+    assert_int_equal(b->count, 11);
+    kc_append later_rec = split_record(11, &sb, codec); /* a later batch waits in the queue */
+    assert_int_equal(kc_accum_append(&a, &pq, &later_rec, 600, false, &aborted), ST_OK);
+    kc_batch *later = pq.head;
+    size_t used = a.memory_used, charged = b->charged;
+    send_like_the_sender(b, 77, 3, 40);
+    b->attempts = 4;
+
+    kc_batch *pieces[2];
+    assert_int_equal(kc_batch_split(&a, b, pieces), ST_OK); /* b is freed */
+    assert_int_equal(a.memory_used, used);
+    assert_int_equal(pieces[0]->charged + pieces[1]->charged, charged);
+    assert_int_equal(pieces[0]->count, 6);
+    assert_int_equal(pieces[1]->count, 5);
+    for (int k = 0; k < 2; k++) {
+        kc_batch *piece = pieces[k];
+        assert_ptr_equal(piece->pq, &pq);
+        assert_int_equal(piece->order, later->order - 1);
+        assert_int_equal(piece->split_index, k ? 6 : 0);
+        assert_int_equal(piece->base_sequence, k ? 46 : 40);
+        assert_int_equal(piece->producer_id, 77);
+        assert_int_equal(piece->producer_epoch, 3);
+        assert_int_equal(piece->attempts, 0);
+        assert_int_equal(piece->codec, codec);
+        assert_int_equal(piece->created_ms, 500);
+        assert_true(piece->closed);
+        assert_int_equal(piece->wire.len, 0);
+        assert_true(piece->records_size > 0);
+    }
+    /* requeued (in either order), they go before the later batch, in order */
+    kc_partq_requeue(&pq, pieces[1]);
+    kc_partq_requeue(&pq, pieces[0]);
+    assert_ptr_equal(pq.head, pieces[0]);
+    assert_ptr_equal(pieces[0]->next, pieces[1]);
+    assert_ptr_equal(pieces[1]->next, later);
+    assert_ptr_equal(pq.tail, later);
+    assert_int_equal(pq.queued, 3);
+
+    /* the first piece is sent and refused again: halved again, 3 and 3 */
+    kc_batch *first = kc_partq_pop(&pq);
+    send_like_the_sender(first, 77, 3, first->base_sequence);
+    kc_batch *quarters[2];
+    assert_int_equal(kc_batch_split(&a, first, quarters), ST_OK);
+    assert_int_equal(quarters[0]->count, 3);
+    assert_int_equal(quarters[1]->count, 3);
+    assert_int_equal(quarters[0]->split_index, 0);
+    assert_int_equal(quarters[1]->split_index, 3);
+    assert_int_equal(quarters[0]->base_sequence, 40);
+    assert_int_equal(quarters[1]->base_sequence, 43);
+    kc_partq_requeue(&pq, quarters[0]);
+    kc_partq_requeue(&pq, quarters[1]);
+    const int from[] = {0, 3, 6};
+    kc_batch *want[] = {quarters[0], quarters[1], pieces[1], later};
+    int k = 0;
+    for (kc_batch *q = pq.head; q; q = q->next, k++)
+        assert_ptr_equal(q, want[k]);
+    assert_int_equal(k, 4);
+    for (int j = 0; j < 3; j++) /* each piece's records, rebuilt as the sender will */
+        check_piece_records(want[j], from[j], codec);
+    assert_int_equal(a.memory_used, used);
+    drain_free(&a, &pq);
+    assert_int_equal(a.memory_used, 0);
+}
+
+static void test_split_uncompressed(void **state)
+{
+    (void)state;
+    split_and_halve_again(ST_CODEC_NONE);
+}
+
+static void test_split_compressed(void **state)
+{
+    (void)state;
+    split_and_halve_again(ST_CODEC_LZ4);
+    split_and_halve_again(ST_CODEC_ZSTD);
+    split_and_halve_again(ST_CODEC_GZIP);
+    split_and_halve_again(ST_CODEC_SNAPPY);
+}
+
+/* Sequences wrap past INT32_MAX as the sender's do; no sequence (no
+ * idempotence) stays none; a single record, a batch never sent or wire
+ * bytes that do not decode are not split, and the batch stays as it was. */
+static void test_split_sequences_and_refusals(void **state)
+{
+    (void)state;
+    kc_accum a;
+    kc_accum_init(&a, 16384, 0, 1 << 20);
+    kc_partq pq;
+    kc_partq_init(&pq, "t", 0);
+    bool aborted;
+    kc_append rec = record("k", "v", 1, NULL);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(kc_accum_append(&a, &pq, &rec, 0, false, &aborted), ST_OK);
+    kc_batch *b = kc_partq_pop(&pq);
+    kc_batch *pieces[2];
+    assert_int_equal(kc_batch_split(&a, b, pieces), ST_ERR_UNSUPPORTED); /* no wire yet */
+    assert_null(pieces[0]);
+    assert_int_equal(b->count, 4);
+    send_like_the_sender(b, 5, 0, INT32_MAX - 1);
+    assert_int_equal(kc_batch_split(&a, b, pieces), ST_OK);
+    assert_int_equal(pieces[0]->base_sequence, INT32_MAX - 1);
+    assert_int_equal(pieces[1]->base_sequence, 0); /* INT32_MAX - 1 + 2, wrapped */
+    kc_batch_free(&a, pieces[0]);
+    kc_batch_free(&a, pieces[1]);
+
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(kc_accum_append(&a, &pq, &rec, 0, false, &aborted), ST_OK);
+    b = kc_partq_pop(&pq);
+    send_like_the_sender(b, -1, -1, -1);
+    assert_int_equal(kc_batch_split(&a, b, pieces), ST_OK);
+    assert_int_equal(pieces[0]->base_sequence, -1);
+    assert_int_equal(pieces[1]->base_sequence, -1);
+    assert_int_equal(pieces[0]->count, 2);
+    assert_int_equal(pieces[1]->count, 1);
+    kc_batch_free(&a, pieces[0]);
+    kc_batch_free(&a, pieces[1]);
+
+    assert_int_equal(kc_accum_append(&a, &pq, &rec, 0, false, &aborted), ST_OK);
+    b = kc_partq_pop(&pq);
+    send_like_the_sender(b, 5, 0, 9);
+    size_t len = b->wire.len;
+    assert_int_equal(kc_batch_split(&a, b, pieces), ST_ERR_UNSUPPORTED);
+    assert_int_equal(b->count, 1);
+    assert_int_equal(b->wire.len, len);
+    kc_batch_free(&a, b);
+
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(kc_accum_append(&a, &pq, &rec, 0, false, &aborted), ST_OK);
+    b = kc_partq_pop(&pq);
+    send_like_the_sender(b, 5, 0, 9);
+    st_put_i32(b->wire.data + ST_BATCH_OFF_RECORD_COUNT, 2); /* says 2, holds 3 */
+    assert_int_not_equal(kc_batch_split(&a, b, pieces), ST_OK);
+    assert_null(pieces[0]);
+    assert_int_equal(b->count, 3);
+    assert_int_equal(st_get_i32(b->wire.data + ST_BATCH_OFF_RECORD_COUNT), 2); /* untouched */
+    kc_batch_free(&a, b);
+    assert_int_equal(a.memory_used, 0);
+}
+
 /* The public mapping between kc_message.compression and kc_record.compression. */
 static void test_compression_constants(void **state)
 {
@@ -501,6 +753,9 @@ int main(void)
         cmocka_unit_test(test_codec_change_does_not_abort),
         cmocka_unit_test(test_codecs_round_trip_through_the_record_reader),
         cmocka_unit_test(test_compression_constants),
+        cmocka_unit_test(test_split_uncompressed),
+        cmocka_unit_test(test_split_compressed),
+        cmocka_unit_test(test_split_sequences_and_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

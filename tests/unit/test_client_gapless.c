@@ -3,7 +3,9 @@
  * names both) and a partition queue's halt in the accumulator (which
  * batches are behind it, failing them in order, a retried earlier batch
  * going first, records appended afterwards, the open batch closed by a
- * halt that starts after it, an earlier halt replacing a later one).
+ * halt that starts after it, an earlier halt replacing a later one, and a
+ * halt after one piece of a batch split because a broker refused it as too
+ * large: the later pieces of that batch are behind it, the earlier not).
  * The sender's use of it against a broker is in
  * tests/interop/test_client_producer.sh ("gapless"). */
 #include <setjmp.h>
@@ -191,6 +193,62 @@ static void test_earlier_halt_replaces_a_later_one(void **state)
     kc_partq_release(&pq);
 }
 
+/* A batch of 4 refused as too large is split (2 + 2), its first half again
+ * (1 + 1); the first single record is refused for good: the halt after it
+ * covers the other pieces of the batch and the later batches, not the
+ * batch before. */
+static void test_halt_after_a_piece_of_a_split_batch(void **state)
+{
+    (void)state;
+    kc_accum a;
+    kc_accum_init(&a, 16384, 0, 1 << 20);
+    kc_partq pq;
+    kc_partq_init(&pq, "t", 0);
+    kc_batch *before = append_one(&a, &pq, 0);
+    before->closed = true;
+    for (intptr_t i = 1; i <= 4; i++)
+        append_one(&a, &pq, i);
+    pq.tail->closed = true;
+    kc_batch *after = append_one(&a, &pq, 5);
+    assert_ptr_equal(kc_partq_pop(&pq), before);
+    kc_batch *big = kc_partq_pop(&pq);
+    assert_int_equal(big->count, 4);
+    kc_batch *halves[2], *quarters[2];
+    st_batch_params params = st_batch_params_default();
+    assert_int_equal(st_batch_builder_finish(&big->builder, &params, &big->wire), ST_OK);
+    assert_int_equal(kc_batch_split(&a, big, halves), ST_OK);
+    assert_int_equal(st_batch_builder_finish(&halves[0]->builder, &params, &halves[0]->wire),
+                     ST_OK);
+    assert_int_equal(kc_batch_split(&a, halves[0], quarters), ST_OK);
+    kc_partq_requeue(&pq, halves[1]);
+    kc_partq_requeue(&pq, quarters[1]);
+    kc_batch *refused = quarters[0]; /* record 1, in flight, refused for good */
+
+    kc_partq_halt_after(&pq, refused, KAFKA_MESSAGE_TOO_LARGE, "an earlier record failed");
+    assert_false(kc_partq_halts(&pq, before));
+    assert_false(kc_partq_halts(&pq, refused));
+    assert_true(kc_partq_halts(&pq, quarters[1]));
+    assert_true(kc_partq_halts(&pq, halves[1]));
+    assert_true(kc_partq_halts(&pq, after));
+    /* the rest fails in order: records 2, 3 4, 5 */
+    kc_batch *want[] = {quarters[1], halves[1], after};
+    for (int k = 0; k < 3; k++) {
+        kc_batch *b = kc_partq_pop_halted(&pq);
+        assert_ptr_equal(b, want[k]);
+        kc_batch_free(&a, b);
+    }
+    assert_null(kc_partq_pop_halted(&pq));
+    /* the halt after the batch before it replaces this one */
+    kc_partq_halt_after(&pq, before, KC_ERR_MSG_TIMED_OUT, "earlier");
+    assert_int_equal(pq.halt_err, KC_ERR_MSG_TIMED_OUT);
+    assert_true(kc_partq_halts(&pq, refused));
+    assert_false(kc_partq_halts(&pq, before));
+    kc_batch_free(&a, before);
+    kc_batch_free(&a, refused);
+    kc_partq_release(&pq);
+    assert_int_equal(a.memory_used, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_halt_fails_later_batches_in_order),
         cmocka_unit_test(test_halt_after_the_open_batch_closes_it),
         cmocka_unit_test(test_earlier_halt_replaces_a_later_one),
+        cmocka_unit_test(test_halt_after_a_piece_of_a_split_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
