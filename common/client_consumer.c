@@ -3,8 +3,12 @@
  * pause/resume, position, commits, close; the loop step and the app step;
  * events for the application.
  *
- * Owns the kc_consumer object and what poll returns (in poll_arena, valid
- * until the next call). Application callbacks run only from the app step,
+ * Owns the kc_consumer object and what poll returns, valid until the next
+ * poll: keys, values and header values point into the fetched records
+ * themselves (a chunk's copy of the response, or a batch's decompressed
+ * buffer), kept by `retired` once their chunk is done with them; topics,
+ * header arrays and keys (NUL-terminated) and error texts are copied into
+ * poll_arena. Application callbacks run only from the app step,
  * i.e. from inside poll/commit_sync/committed/close, never from the loop;
  * blocking calls refuse to run from inside the loop (KC_ERR_STATE). */
 #include <stdarg.h>
@@ -165,7 +169,7 @@ void kc_consumer_set_fatal(kc_consumer *c, kc_err err, const char *msg)
     kc_log(c->client, ST_LOG_ERROR, "fatal: %s", msg);
     kc_report_error(c->client, KC_ERR_FATAL, msg);
     for (size_t i = 0; i < c->tp_count; i++)
-        kc_tp_drop_chunks(c->tps[i]);
+        kc_tp_drop_chunks(c, c->tps[i]);
     kc_consumer_signal_ready(c);
 }
 
@@ -241,6 +245,7 @@ static kc_err init(kc_consumer *c, const kc_consumer_config *conf, struct ev_loo
     strmap_init(&c->tp_index);
     kc_sub_init(&c->sub);
     st_arena_init(&c->poll_arena);
+    kc_retired_init(&c->retired);
     c->client = kc_client_new_role(conf->client, loop, "consumer", errstr, errlen);
     if (!c->client)
         return KC_ERR_CONFIG;
@@ -306,6 +311,7 @@ void kc_consumer_free(kc_consumer *c)
     kc_commits_fail_all(c, KC_ERR_DESTROYED, "the consumer was freed");
     kc_group_free(c->group);
     kc_tp_remove_all(c);
+    kc_retired_free(&c->retired);
     free(c->tps);
     strmap_free(&c->tp_index);
     kc_sub_free(&c->sub);
@@ -345,6 +351,14 @@ static bool fill_error(kc_consumer *c, kc_message *m, kc_err err, const char *er
     return m->errstr != NULL;
 }
 
+/* A key or value where it lies in the fetched records (zero copy): for
+ * an empty one, a pointer all the same ("" if the slice has none). */
+static const void *in_place(st_slice s)
+{
+    return s.ptr ? (const void *)s.ptr : "";
+}
+
+/* Keys and values in place; header keys copied to be NUL-terminated. */
 static bool fill_record(kc_consumer *c, kc_message *m, const char *topic, int32_t partition,
                         const kc_chunk_record *r)
 {
@@ -359,13 +373,11 @@ static bool fill_record(kc_consumer *c, kc_message *m, const char *topic, int32_
     m->leader_epoch = r->leader_epoch;
     m->compression = r->codec;
     if (r->rec.key.len >= 0) {
-        if (!(m->key = arena_copy(a, r->rec.key.ptr, (size_t)r->rec.key.len)))
-            return false;
+        m->key = in_place(r->rec.key);
         m->key_len = (size_t)r->rec.key.len;
     }
     if (r->rec.value.len >= 0) {
-        if (!(m->value = arena_copy(a, r->rec.value.ptr, (size_t)r->rec.value.len)))
-            return false;
+        m->value = in_place(r->rec.value);
         m->value_len = (size_t)r->rec.value.len;
     }
     if (r->rec.header_count <= 0)
@@ -379,10 +391,9 @@ static bool fill_record(kc_consumer *c, kc_message *m, const char *topic, int32_
     size_t n = 0;
     while (n < (size_t)r->rec.header_count && st_header_iter_next(&it, &h)) {
         headers[n].key = arena_copy(a, h.key.ptr, h.key.len > 0 ? (size_t)h.key.len : 0);
-        headers[n].value = h.value.len >= 0 ? arena_copy(a, h.value.ptr, (size_t)h.value.len)
-                                            : NULL;
+        headers[n].value = h.value.len >= 0 ? in_place(h.value) : NULL;
         headers[n].value_len = h.value.len > 0 ? (size_t)h.value.len : 0;
-        if (!headers[n].key || (h.value.len >= 0 && !headers[n].value))
+        if (!headers[n].key)
             return false;
         n++;
     }
@@ -392,21 +403,25 @@ static bool fill_record(kc_consumer *c, kc_message *m, const char *topic, int32_
 }
 
 /* Takes up to max records from tp into out; an error ends the partition's
- * chunk and is queued. */
+ * chunk and is queued. Chunks read to the end go to c->retired. */
 static size_t take_records(kc_consumer *c, kc_tp *tp, kc_message *out, size_t max)
 {
     size_t n = 0;
     const char *topic = NULL;
     while (n < max && tp->chunk_head) {
-        kc_chunk *ch = tp->chunk_head;
         kc_chunk_record r;
         char why[256];
-        kc_chunk_status st = kc_chunk_next(ch, &tp->position, &r, why, sizeof(why));
+        kc_chunk_status st = kc_chunk_poll(tp->chunk_head, &tp->position, &r, &c->retired,
+                                           why, sizeof(why));
         if (st == KC_CHUNK_RECORD) {
-            if (!topic && !(topic = arena_copy(&c->poll_arena, tp->topic, strlen(tp->topic))))
+            if ((!topic && !(topic = arena_copy(&c->poll_arena, tp->topic,
+                                                strlen(tp->topic)))) ||
+                !fill_record(c, &out[n], topic, tp->partition, &r)) {
+                int32_t epoch = tp->position_epoch;
+                kc_tp_seek(c, tp, r.offset); /* out of memory: fetch it again later */
+                tp->position_epoch = epoch;
                 break;
-            if (!fill_record(c, &out[n], topic, tp->partition, &r))
-                break;
+            }
             tp->position_epoch = r.leader_epoch;
             n++;
             continue;
@@ -414,19 +429,14 @@ static size_t take_records(kc_consumer *c, kc_tp *tp, kc_message *out, size_t ma
         if (st == KC_CHUNK_ERROR) {
             kc_consumer_error(c, KC_ERR_BAD_RESPONSE, tp->topic, tp->partition,
                               "%s [%d]: %s", tp->topic, tp->partition, why);
-            kc_tp_drop_chunks(tp);
+            kc_tp_drop_chunks(c, tp);
             tp->fetch_offset = tp->position; /* fetch again from here */
             tp->epoch++;
             tp->fetch_in_flight = false;
             tp->retry_at_ms = kc_now_ms() + 1000;
             break;
         }
-        tp->chunk_head = ch->next;
-        if (!tp->chunk_head)
-            tp->chunk_tail = NULL;
-        tp->chunk_count--;
-        tp->buffered -= ch->len;
-        kc_chunk_free(ch);
+        kc_tp_pop_chunk(c, tp);
         kc_consumer_kick(c); /* room for the next fetch */
     }
     return n;
@@ -477,7 +487,9 @@ static size_t poll_into(kc_consumer *c, int timeout_ms, const kc_message **out, 
         max = (size_t)c->s.max_poll_records;
     if (!ensure_msgs(c, max))
         return 0;
+    /* what the last poll returned is no longer needed */
     st_arena_reset(&c->poll_arena);
+    kc_retired_next_poll(&c->retired);
     c->ready_signalled = false;
     int64_t deadline = kc_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     for (;;) {

@@ -66,7 +66,7 @@ typedef struct kc_tp {
     kc_chunk *chunk_head;      /* fetched, not yet returned */
     kc_chunk *chunk_tail;
     size_t chunk_count;
-    size_t buffered;           /* bytes in the chunks */
+    size_t buffered;           /* bytes in the chunks (not those retired) */
     int64_t high_watermark;
     int64_t last_stable;
     int64_t log_start;
@@ -155,7 +155,10 @@ struct kc_consumer {
 
     kc_cevent *ev_head;        /* for the application */
     kc_cevent *ev_tail;
-    st_arena poll_arena;       /* what the last poll returned */
+    st_arena poll_arena;       /* what the last poll returned: topics, header
+                                * arrays and keys, error texts */
+    kc_retired retired;        /* chunks and decompressed buffers the last
+                                * poll's keys and values point into */
     kc_message *msgs;
     size_t msg_cap;
 
@@ -210,7 +213,11 @@ void kc_tp_remove_all(kc_consumer *c);
 void kc_tp_seek(kc_consumer *c, kc_tp *tp, int64_t offset);
 /* The reset policy applied: NEED_RESET, or FAILED with an error event. */
 void kc_tp_reset_by_policy(kc_consumer *c, kc_tp *tp, kc_err why, const char *reason);
-void kc_tp_drop_chunks(kc_tp *tp);
+/* Drops the buffered records (into c->retired: what the last poll returned
+ * stays valid). */
+void kc_tp_drop_chunks(kc_consumer *c, kc_tp *tp);
+/* Takes the head chunk off tp's queue (into c->retired). */
+void kc_tp_pop_chunk(kc_consumer *c, kc_tp *tp);
 /* The assignment as a new list (offsets = positions), NULL when out of memory. */
 kc_partition_list *kc_tp_list(const kc_consumer *c);
 

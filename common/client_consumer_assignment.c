@@ -2,7 +2,9 @@
  * adding, finding, removing, seeking, and the auto.offset.reset policy (see
  * client_consumer.h).
  *
- * Owns every kc_tp and its buffered chunks. A partition is found by the key
+ * Owns every kc_tp and its buffered chunks; a chunk leaving a partition goes
+ * to the consumer's kc_retired (what the last poll returned points into it
+ * until the next poll). A partition is found by the key
  * "topic\0" + its 4-byte partition number. Never calls the application. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,21 +97,28 @@ kc_tp *kc_tp_add(kc_consumer *c, const char *topic, int32_t partition, int64_t o
     return tp;
 }
 
-void kc_tp_drop_chunks(kc_tp *tp)
+void kc_tp_pop_chunk(kc_consumer *c, kc_tp *tp)
 {
-    while (tp->chunk_head) {
-        kc_chunk *ch = tp->chunk_head;
-        tp->chunk_head = ch->next;
-        kc_chunk_free(ch);
-    }
-    tp->chunk_tail = NULL;
-    tp->chunk_count = 0;
-    tp->buffered = 0;
+    kc_chunk *ch = tp->chunk_head;
+    if (!ch)
+        return;
+    tp->chunk_head = ch->next;
+    if (!tp->chunk_head)
+        tp->chunk_tail = NULL;
+    tp->chunk_count--;
+    tp->buffered -= ch->len;
+    kc_retired_add_chunk(&c->retired, ch);
 }
 
-static void tp_free(kc_tp *tp)
+void kc_tp_drop_chunks(kc_consumer *c, kc_tp *tp)
 {
-    kc_tp_drop_chunks(tp);
+    while (tp->chunk_head)
+        kc_tp_pop_chunk(c, tp);
+}
+
+static void tp_free(kc_consumer *c, kc_tp *tp)
+{
+    kc_tp_drop_chunks(c, tp);
     free(tp->topic);
     free(tp);
 }
@@ -126,13 +135,13 @@ void kc_tp_remove(kc_consumer *c, kc_tp *tp)
             break;
         }
     }
-    tp_free(tp);
+    tp_free(c, tp);
 }
 
 void kc_tp_remove_all(kc_consumer *c)
 {
     for (size_t i = 0; i < c->tp_count; i++)
-        tp_free(c->tps[i]);
+        tp_free(c, c->tps[i]);
     c->tp_count = 0;
     strmap_free(&c->tp_index);
     strmap_init(&c->tp_index);
@@ -141,14 +150,14 @@ void kc_tp_remove_all(kc_consumer *c)
 
 void kc_tp_seek(kc_consumer *c, kc_tp *tp, int64_t offset)
 {
-    kc_tp_drop_chunks(tp);
+    kc_tp_drop_chunks(c, tp);
     start_from(c, tp, offset);
     kc_consumer_kick(c);
 }
 
 void kc_tp_reset_by_policy(kc_consumer *c, kc_tp *tp, kc_err why, const char *reason)
 {
-    kc_tp_drop_chunks(tp);
+    kc_tp_drop_chunks(c, tp);
     tp->epoch++;
     tp->fetch_in_flight = false;
     switch (c->s.reset_policy) {

@@ -11,7 +11,9 @@
  *
  * Memory is bounded: per partition at most two chunks of at most
  * max.partition.fetch.bytes (more only for a single batch larger than
- * that), per response fetch.max.bytes. Never calls the application. */
+ * that), per response fetch.max.bytes; plus, until the next poll, the
+ * chunks and decompressed batches the last poll's records point into
+ * (kc_retired). Never calls the application. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,7 @@
 /* client_fetcher_records.c — reading one partition's fetched records in
  * offset order, decompressing, skipping control batches and aborted
- * transactions (see client_fetcher_records.h). */
+ * transactions; keeping what a poll handed out until the next poll
+ * (kc_retired). See client_fetcher_records.h. */
 #include "common/client_fetcher_records.h"
 
 #include <stdio.h>
@@ -63,10 +64,86 @@ void kc_chunk_free(kc_chunk *ch)
         return;
     if (ch->in_batch)
         st_record_iter_free(&ch->records);
+    free(ch->spare);
     free(ch->data);
     free(ch->aborted);
     free(ch->open_aborts);
     free(ch);
+}
+
+/* ---- what a poll handed out ------------------------------------------------------- */
+
+void kc_retired_init(kc_retired *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->poll = 1;
+}
+
+/* The decompressed buffer of the current batch (data NULL when the batch is
+ * uncompressed). */
+static size_t plain_size(const kc_chunk *ch)
+{
+    return ch->in_batch ? ch->records.plain.cap : 0;
+}
+
+void kc_retired_add_chunk(kc_retired *r, kc_chunk *ch)
+{
+    if (ch->taken_poll != r->poll) {
+        kc_chunk_free(ch); /* nothing of it is out there */
+        return;
+    }
+    ch->next = r->chunks;
+    r->chunks = ch;
+    r->bytes += ch->len + plain_size(ch);
+}
+
+static void free_all(kc_retired *r)
+{
+    while (r->chunks) {
+        kc_chunk *ch = r->chunks;
+        r->chunks = ch->next;
+        kc_chunk_free(ch);
+    }
+    while (r->spent) {
+        kc_spent *s = r->spent;
+        r->spent = s->next;
+        free(s->data);
+        free(s);
+    }
+    r->bytes = 0;
+}
+
+void kc_retired_next_poll(kc_retired *r)
+{
+    free_all(r);
+    r->poll++;
+}
+
+void kc_retired_free(kc_retired *r)
+{
+    free_all(r);
+}
+
+/* The current batch is over. Its decompressed records go to retired when
+ * records were taken from them in this poll, else they are freed. The
+ * buffer is taken from the record iterator (st_record_iter.plain, which
+ * st_record_iter_free would free). */
+static void end_batch(kc_chunk *ch, kc_retired *retired)
+{
+    st_buf *plain = &ch->records.plain;
+    if (retired && plain->data && ch->batch_taken_poll == retired->poll && ch->spare) {
+        kc_spent *s = ch->spare;
+        ch->spare = NULL;
+        s->data = plain->data;
+        s->size = plain->cap;
+        st_buf_init(plain);
+        s->next = retired->spent;
+        retired->spent = s;
+        retired->bytes += s->size;
+    }
+    st_record_iter_free(&ch->records);
+    ch->in_batch = false;
+    ch->batch_taken_poll = 0;
 }
 
 /* ---- aborted transactions --------------------------------------------------------- */
@@ -151,20 +228,19 @@ static void move_past(int64_t *position, const st_batch *b)
         *position = next;
 }
 
-static kc_chunk_status fail(kc_chunk *ch, char *errstr, size_t errlen, const char *what,
-                            st_err err)
+static kc_chunk_status fail(kc_chunk *ch, kc_retired *retired, char *errstr, size_t errlen,
+                            const char *what, st_err err)
 {
     snprintf(errstr, errlen, "%s: %s", what, st_err_name(err));
-    if (ch->in_batch) {
-        st_record_iter_free(&ch->records);
-        ch->in_batch = false;
-    }
+    if (ch->in_batch)
+        end_batch(ch, retired);
     ch->failed = true;
     return KC_CHUNK_ERROR;
 }
 
 /* Starts the next batch worth reading; END when there is none. */
-static kc_chunk_status next_batch(kc_chunk *ch, int64_t *position, char *errstr, size_t errlen)
+static kc_chunk_status next_batch(kc_chunk *ch, int64_t *position, kc_retired *retired,
+                                  char *errstr, size_t errlen)
 {
     for (;;) {
         st_batch b;
@@ -175,7 +251,7 @@ static kc_chunk_status next_batch(kc_chunk *ch, int64_t *position, char *errstr,
             char what[96];
             snprintf(what, sizeof(what), "invalid record batch after offset %lld",
                      (long long)*position);
-            return fail(ch, errstr, errlen, what, ch->batches.err);
+            return fail(ch, retired, errstr, errlen, what, ch->batches.err);
         }
         if (st_batch_last_offset(&b.header) < *position)
             continue; /* already consumed */
@@ -183,7 +259,8 @@ static kc_chunk_status next_batch(kc_chunk *ch, int64_t *position, char *errstr,
         bool skip = ch->read_committed ? skip_transactional(ch, &b, &nomem)
                                        : st_batch_is_control(&b.header);
         if (nomem)
-            return fail(ch, errstr, errlen, "reading aborted transactions", ST_ERR_NOMEM);
+            return fail(ch, retired, errstr, errlen, "reading aborted transactions",
+                        ST_ERR_NOMEM);
         if (skip) {
             move_past(position, &b);
             continue;
@@ -194,7 +271,13 @@ static kc_chunk_status next_batch(kc_chunk *ch, int64_t *position, char *errstr,
             char what[96];
             snprintf(what, sizeof(what), "record batch at offset %lld (codec %s)",
                      (long long)b.header.base_offset, st_codec_name(st_batch_codec(&b.header)));
-            return fail(ch, errstr, errlen, what, err);
+            return fail(ch, retired, errstr, errlen, what, err);
+        }
+        if (retired && ch->records.plain.data && !ch->spare &&
+            !(ch->spare = calloc(1, sizeof(*ch->spare)))) {
+            st_record_iter_free(&ch->records);
+            return fail(ch, retired, errstr, errlen, "decompressing a record batch",
+                        ST_ERR_NOMEM);
         }
         ch->batch = b;
         ch->in_batch = true;
@@ -218,12 +301,12 @@ static void fill(const kc_chunk *ch, const st_record *rec, kc_chunk_record *out)
     }
 }
 
-kc_chunk_status kc_chunk_next(kc_chunk *ch, int64_t *position, kc_chunk_record *out,
-                              char *errstr, size_t errlen)
+kc_chunk_status kc_chunk_poll(kc_chunk *ch, int64_t *position, kc_chunk_record *out,
+                              kc_retired *retired, char *errstr, size_t errlen)
 {
     while (!ch->failed) {
         if (!ch->in_batch) {
-            kc_chunk_status st = next_batch(ch, position, errstr, errlen);
+            kc_chunk_status st = next_batch(ch, position, retired, errstr, errlen);
             if (st != KC_CHUNK_RECORD)
                 return st;
         }
@@ -233,17 +316,24 @@ kc_chunk_status kc_chunk_next(kc_chunk *ch, int64_t *position, kc_chunk_record *
                 continue;
             fill(ch, &rec, out);
             *position = rec.offset + 1;
+            if (retired)
+                ch->taken_poll = ch->batch_taken_poll = retired->poll;
             return KC_CHUNK_RECORD;
         }
         if (ch->records.err) {
             char what[96];
             snprintf(what, sizeof(what), "records of the batch at offset %lld",
                      (long long)ch->batch.header.base_offset);
-            return fail(ch, errstr, errlen, what, ch->records.err);
+            return fail(ch, retired, errstr, errlen, what, ch->records.err);
         }
-        st_record_iter_free(&ch->records);
-        ch->in_batch = false;
+        end_batch(ch, retired);
         move_past(position, &ch->batch);
     }
     return KC_CHUNK_END;
+}
+
+kc_chunk_status kc_chunk_next(kc_chunk *ch, int64_t *position, kc_chunk_record *out,
+                              char *errstr, size_t errlen)
+{
+    return kc_chunk_poll(ch, position, out, NULL, errstr, errlen);
 }

@@ -966,11 +966,11 @@ typedef struct kc_message {
     int64_t timestamp;         /* ms since the epoch */
     int timestamp_type;        /* KC_TIMESTAMP_CREATE_TIME or _LOG_APPEND_TIME */
     int32_t leader_epoch;      /* of the batch, -1 when unknown */
-    const void *key;           /* NULL = null key */
+    const void *key;           /* NULL = null key; not NUL-terminated (key_len) */
     size_t key_len;
-    const void *value;         /* NULL = null value */
+    const void *value;         /* NULL = null value; not NUL-terminated (value_len) */
     size_t value_len;
-    const kc_header *headers;
+    const kc_header *headers;  /* keys NUL-terminated, values not (value_len) */
     size_t header_count;
     int compression;           /* the codec of the record's batch on the wire: Kafka's
                                 * ids, 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd (0

@@ -830,6 +830,17 @@ static int cmd_positions(const char *bs)
     CHECK(n >= 1 && n <= 3 && msgs[0]->offset == 5, "poll_batch returns at most "
           "max.poll.records (3) records (%zu from %lld)", n, n ? (long long)msgs[0]->offset : -1);
     kc_consumer_seek(c, topic, 0, 15);
+    /* keys and values point into the fetched records: they stay valid until
+     * the next poll even though the seek dropped what was buffered (ASan
+     * would see a read of freed memory) */
+    bool intact = n > 0;
+    for (size_t i = 0; i < n; i++) {
+        char want[32];
+        int wl = snprintf(want, sizeof(want), "value-%lld", (long long)msgs[i]->offset);
+        intact = intact && msgs[i]->value_len == (size_t)wl &&
+                 !memcmp(msgs[i]->value, want, (size_t)wl);
+    }
+    CHECK(intact, "after a seek, the last poll's records are intact until the next poll");
     consume_n(c, 1, 5000, false, &g);
     CHECK(g.first_offset == 15 && !strcmp(g.last_key, "key-15"), "seek to 15: the next record "
           "is 15 (%lld %s)", (long long)g.first_offset, g.last_key);

@@ -1116,8 +1116,13 @@ static int gl_read_back(const char *bootstrap, const char *topic, long *got, int
         }
         last = now_ms();
         long v = -1;
-        if (m->value && m->value_len > 6 && memcmp(m->value, "value-", 6) == 0)
-            v = strtol((const char *)m->value + 6, NULL, 10);
+        if (m->value && m->value_len > 6 && m->value_len < 32 &&
+            memcmp(m->value, "value-", 6) == 0) {
+            char digits[32]; /* values are not NUL-terminated */
+            memcpy(digits, (const char *)m->value + 6, m->value_len - 6);
+            digits[m->value_len - 6] = '\0';
+            v = strtol(digits, NULL, 10);
+        }
         if (n < max)
             got[n] = m->offset == n ? v : -2; /* -2: not at the offset it should be */
         n++;

@@ -2,7 +2,11 @@
  * (client_fetcher_records.c): every codec, starting inside a compressed
  * batch, control batches, read_committed with aborted transactions (also
  * across two fetches), a batch cut short at the end of a response, and a
- * corrupt batch. No network. */
+ * corrupt batch; for the consumer's zero-copy poll (kc_chunk_poll,
+ * kc_retired), that a poll's records stay readable until the next poll
+ * whatever happens to their chunk, and that only what a poll handed out is
+ * kept. Run under ASan: a slice read after its memory was freed fails. No
+ * network. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -265,6 +269,184 @@ static void test_corrupt_batch(void **state)
     st_buf_free(&buf);
 }
 
+/* ---- kc_chunk_poll / kc_retired --------------------------------------------------- */
+
+/* A record handed out: its slices, and what they must still read. */
+typedef struct taken {
+    st_slice key, value;
+    char want_key[16], want_value[16];
+} taken;
+
+/* Takes up to max records with kc_chunk_poll; how many (-1 on an error). */
+static int take(kc_chunk *ch, int64_t *position, kc_retired *retired, taken *out, int max)
+{
+    int n = 0;
+    char why[256];
+    while (n < max) {
+        kc_chunk_record r;
+        kc_chunk_status st = kc_chunk_poll(ch, position, &r, retired, why, sizeof(why));
+        if (st == KC_CHUNK_END)
+            return n;
+        if (st == KC_CHUNK_ERROR)
+            return -1;
+        out[n].key = r.rec.key;
+        out[n].value = r.rec.value;
+        snprintf(out[n].want_key, sizeof(out[n].want_key), "k%lld", (long long)r.offset);
+        snprintf(out[n].want_value, sizeof(out[n].want_value), "v%lld", (long long)r.offset);
+        n++;
+    }
+    return n;
+}
+
+/* Every slice still reads what it read when handed out. */
+static void assert_intact(const taken *t, int n)
+{
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(t[i].key.len, (int32_t)strlen(t[i].want_key));
+        assert_memory_equal(t[i].key.ptr, t[i].want_key, strlen(t[i].want_key));
+        assert_int_equal(t[i].value.len, (int32_t)strlen(t[i].want_value));
+        assert_memory_equal(t[i].value.ptr, t[i].want_value, strlen(t[i].want_value));
+    }
+}
+
+static size_t spent_count(const kc_retired *r)
+{
+    size_t n = 0;
+    for (const kc_spent *s = r->spent; s; s = s->next)
+        n++;
+    return n;
+}
+
+static size_t retired_chunks(const kc_retired *r)
+{
+    size_t n = 0;
+    for (const kc_chunk *ch = r->chunks; ch; ch = ch->next)
+        n++;
+    return n;
+}
+
+/* One poll reads a chunk of every codec to its end: the decompressed
+ * buffers of the four compressed batches and the chunk itself are kept, and
+ * every record is intact after the chunk left its queue; the next poll frees
+ * them all. */
+static void test_poll_keeps_records_until_next_poll(void **state)
+{
+    (void)state;
+    st_buf buf;
+    st_buf_init(&buf);
+    int codecs[] = {ST_CODEC_NONE, ST_CODEC_GZIP, ST_CODEC_SNAPPY, ST_CODEC_LZ4, ST_CODEC_ZSTD};
+    for (int i = 0; i < 5; i++)
+        add_batch(&buf, i * 10, 10, codecs[i], 0, -1);
+    kc_chunk *ch = kc_chunk_new(buf.data, buf.len, NULL, 0, false, true, MAX_PLAIN);
+    st_buf_free(&buf); /* the chunk has its own copy */
+    kc_retired r;
+    kc_retired_init(&r);
+    int64_t pos = 0;
+    taken t[64];
+    assert_int_equal(take(ch, &pos, &r, t, 64), 50);
+    assert_int_equal(pos, 50);
+    assert_int_equal(spent_count(&r), 4);
+    kc_retired_add_chunk(&r, ch);
+    assert_int_equal(retired_chunks(&r), 1);
+    assert_true(r.bytes > ch->len);
+    assert_intact(t, 50);
+    kc_retired_next_poll(&r);
+    assert_int_equal(retired_chunks(&r), 0);
+    assert_int_equal(spent_count(&r), 0);
+    assert_int_equal(r.bytes, 0);
+    kc_retired_free(&r);
+}
+
+/* A compressed batch read over two polls: the first poll's records live in
+ * the batch's buffer, which the chunk still uses; the second poll finishes
+ * the batch and keeps the buffer for its own records. A chunk dropped in a
+ * poll that took nothing from it (a seek after the poll) is freed at once;
+ * one dropped in the middle of a batch records were taken from is kept
+ * whole. */
+static void test_poll_batch_across_polls(void **state)
+{
+    (void)state;
+    st_buf buf;
+    st_buf_init(&buf);
+    add_batch(&buf, 0, 10, ST_CODEC_LZ4, 0, -1);
+    add_batch(&buf, 10, 10, ST_CODEC_ZSTD, 0, -1);
+    kc_chunk *ch = kc_chunk_new(buf.data, buf.len, NULL, 0, false, true, MAX_PLAIN);
+    kc_retired r;
+    kc_retired_init(&r);
+    int64_t pos = 0;
+    taken first[8], second[16];
+    assert_int_equal(take(ch, &pos, &r, first, 3), 3);
+    assert_int_equal(spent_count(&r), 0); /* the batch goes on */
+    assert_intact(first, 3);
+    kc_retired_next_poll(&r);
+    /* poll 2: the rest of the lz4 batch and three of the zstd one */
+    assert_int_equal(take(ch, &pos, &r, second, 10), 10);
+    assert_int_equal(pos, 13);
+    assert_int_equal(spent_count(&r), 1);
+    /* dropped mid-batch (a seek): kept whole, records intact */
+    kc_retired_add_chunk(&r, ch);
+    assert_int_equal(retired_chunks(&r), 1);
+    assert_intact(second, 10);
+    kc_retired_next_poll(&r);
+    assert_int_equal(r.bytes, 0);
+
+    /* a chunk nothing was taken from in this poll is freed when dropped */
+    ch = kc_chunk_new(buf.data, buf.len, NULL, 0, false, true, MAX_PLAIN);
+    pos = 0;
+    assert_int_equal(take(ch, &pos, &r, first, 5), 5);
+    kc_retired_next_poll(&r);
+    kc_retired_add_chunk(&r, ch);
+    assert_int_equal(retired_chunks(&r), 0);
+    assert_int_equal(r.bytes, 0);
+    kc_retired_free(&r);
+    st_buf_free(&buf);
+}
+
+/* Batches only skipped (below the position) keep nothing. */
+static void test_poll_skipped_batches_keep_nothing(void **state)
+{
+    (void)state;
+    st_buf buf;
+    st_buf_init(&buf);
+    add_batch(&buf, 0, 10, ST_CODEC_GZIP, 0, -1);
+    add_batch(&buf, 10, 10, ST_CODEC_SNAPPY, 0, -1);
+    kc_chunk *ch = kc_chunk_new(buf.data, buf.len, NULL, 0, false, true, MAX_PLAIN);
+    kc_retired r;
+    kc_retired_init(&r);
+    int64_t pos = 15; /* inside the second batch: the first is skipped whole */
+    taken t[16];
+    assert_int_equal(take(ch, &pos, &r, t, 16), 5);
+    assert_int_equal(spent_count(&r), 1);
+    kc_retired_add_chunk(&r, ch);
+    assert_intact(t, 5);
+    kc_retired_free(&r);
+    st_buf_free(&buf);
+}
+
+/* A compressed batch that declares fewer records than it holds: the
+ * declared ones are handed out, then an error; the buffer they point into
+ * is kept. */
+static void test_poll_error_after_records(void **state)
+{
+    (void)state;
+    st_buf buf;
+    st_buf_init(&buf);
+    add_batch(&buf, 0, 6, ST_CODEC_ZSTD, 0, -1);
+    st_put_i32(buf.data + ST_BATCH_OFF_RECORD_COUNT, 4); /* check.crcs=false below */
+    kc_chunk *ch = kc_chunk_new(buf.data, buf.len, NULL, 0, false, false, MAX_PLAIN);
+    kc_retired r;
+    kc_retired_init(&r);
+    int64_t pos = 0;
+    taken t[16];
+    assert_int_equal(take(ch, &pos, &r, t, 4), 4);
+    assert_int_equal(take(ch, &pos, &r, t + 4, 4), -1);
+    assert_int_equal(spent_count(&r), 1);
+    kc_retired_add_chunk(&r, ch);
+    assert_intact(t, 4);
+    kc_retired_free(&r);
+    st_buf_free(&buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +458,10 @@ int main(void)
         cmocka_unit_test(test_read_committed_across_fetches),
         cmocka_unit_test(test_partial_batch_at_the_end),
         cmocka_unit_test(test_corrupt_batch),
+        cmocka_unit_test(test_poll_keeps_records_until_next_poll),
+        cmocka_unit_test(test_poll_batch_across_polls),
+        cmocka_unit_test(test_poll_skipped_batches_keep_nothing),
+        cmocka_unit_test(test_poll_error_after_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
