@@ -97,7 +97,7 @@ static bool scalar_is_null(const yaml_event_t *ev)
            strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
 }
 
-static char *join_key(const char *prefix, const char *key)
+char *yaml_config_join_key(const char *prefix, const char *key)
 {
     size_t plen = prefix ? strlen(prefix) : 0, klen = strlen(key);
     char *s = malloc(plen + klen + 2);
@@ -256,7 +256,7 @@ static st_err read_mapping(walk *w, const char *prefix)
             yaml_event_delete(&ev);
             return fail(w, line, ST_ERR_MALFORMED, "a setting name must be a plain, non-empty string");
         }
-        char *key = join_key(prefix, (const char *)ev.data.scalar.value);
+        char *key = yaml_config_join_key(prefix, (const char *)ev.data.scalar.value);
         yaml_event_delete(&ev);
         if (key == NULL)
             return fail(w, line, ST_ERR_NOMEM, "out of memory");

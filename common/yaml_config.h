@@ -44,6 +44,10 @@ st_err yaml_config_load_string(yaml_config *c, const char *name,
                                const char *text, size_t len, char *errbuf,
                                size_t errlen);
 
+/* The flattened key "prefix.key" (key alone when prefix is NULL or ""),
+ * malloc'd: the caller frees it. NULL when out of memory. */
+char *yaml_config_join_key(const char *prefix, const char *key);
+
 /* The entry for a flattened key, or NULL. */
 const yaml_config_entry *yaml_config_find(const yaml_config *c,
                                           const char *key);

@@ -14,6 +14,8 @@
  * rules for topics and groups and the target-topic naming. */
 #include "mirror/mirror_config.h"
 
+#include "common/yaml_config.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -189,21 +191,6 @@ static setting *settings_find(const settings *ss, const char *key)
     return NULL;
 }
 
-/* "prefix.key", or a copy of key; malloc'd, the caller frees. */
-static char *join_key(const char *prefix, const char *key)
-{
-    size_t plen = prefix ? strlen(prefix) : 0, klen = strlen(key);
-    char *s = malloc(plen + klen + 2);
-    if (s == NULL)
-        return NULL;
-    if (plen) {
-        memcpy(s, prefix, plen);
-        s[plen++] = '.';
-    }
-    memcpy(s + plen, key, klen + 1);
-    return s;
-}
-
 /* Appends (key, value, line); takes ownership of key, also on failure. */
 static st_err settings_add(loader *l, settings *ss, char *key, yaml_node_t *value, int line,
                            const char *place)
@@ -240,7 +227,7 @@ static st_err flatten(loader *l, yaml_node_t *map, const char *prefix, const cha
         if (name == NULL)
             return fail(l, line_of(k), ST_ERR_MALFORMED,
                         "a key in %s must be a plain, non-empty name", place);
-        char *key = join_key(prefix, name);
+        char *key = yaml_config_join_key(prefix, name);
         if (key == NULL)
             return no_memory(l, line_of(k));
         st_err e;
