@@ -46,6 +46,18 @@ void adm_end(adm_op *op)
     st_arena_free(&op->scratch);
 }
 
+void *adm_begin_items(adm_op *op, kc_client *client, int timeout_ms, st_arena *arena, size_t n,
+                      size_t size, kc_err *err)
+{
+    *err = adm_begin(op, client, timeout_ms);
+    void *items = *err ? NULL : st_arena_calloc(arena, n + 1, size);
+    if (!*err && !items)
+        *err = KC_ERR_NOMEM;
+    if (*err)
+        adm_end(op);
+    return items;
+}
+
 int32_t adm_remaining(const adm_op *op)
 {
     int64_t left = op->deadline_ms - kc_now_ms();
@@ -144,6 +156,30 @@ const char *adm_err_text(st_arena *arena, kc_err err, st_slice message)
     return kc_err_name(err);
 }
 
+bool adm_request_failed(const kc_response *resp, kc_err *err, char *errstr, size_t errlen)
+{
+    if (!resp->err)
+        return false;
+    *err = resp->err;
+    snprintf(errstr, errlen, "%s", resp->errstr);
+    return true;
+}
+
+bool adm_no_item(st_arena *arena, const kc_response *resp, int32_t count,
+                 const char *empty_message, kc_err *err, const char **message)
+{
+    if (resp->err) {
+        *err = resp->err;
+        *message = adm_err_text(arena, resp->err, st_slice_cstr(resp->errstr));
+        return true;
+    }
+    if (count >= 1)
+        return false;
+    *err = KC_ERR_BAD_RESPONSE;
+    *message = empty_message;
+    return true;
+}
+
 kc_err adm_first_error(kc_client *client, const kc_admin_result *results, size_t n,
                        const char *what)
 {
@@ -211,11 +247,8 @@ static void on_find(void *opaque, size_t index, const kc_response *resp)
 {
     (void)index;
     find_ctx *f = opaque;
-    f->err = resp->err;
-    if (resp->err) {
-        snprintf(f->errstr, sizeof(f->errstr), "%s", resp->errstr);
+    if (adm_request_failed(resp, &f->err, f->errstr, sizeof(f->errstr)))
         return;
-    }
     const kp_find_coordinator_response *r = resp->body;
     int16_t code = r->error_code;
     st_slice msg = r->error_message;
@@ -345,11 +378,8 @@ static void on_describe_cluster(void *opaque, size_t index, const kc_response *r
 {
     (void)index;
     cluster_ctx *x = opaque;
-    x->err = resp->err;
-    if (resp->err) {
-        snprintf(x->errstr, sizeof(x->errstr), "%s", resp->errstr);
+    if (adm_request_failed(resp, &x->err, x->errstr, sizeof(x->errstr)))
         return;
-    }
     const kp_describe_cluster_response *r = resp->body;
     if (r->error_code) {
         x->err = r->error_code;
@@ -373,11 +403,8 @@ static void on_metadata_cluster(void *opaque, size_t index, const kc_response *r
 {
     (void)index;
     cluster_ctx *x = opaque;
-    x->err = resp->err;
-    if (resp->err) {
-        snprintf(x->errstr, sizeof(x->errstr), "%s", resp->errstr);
+    if (adm_request_failed(resp, &x->err, x->errstr, sizeof(x->errstr)))
         return;
-    }
     const kp_metadata_response *r = resp->body;
     kc_cluster_desc *out = x->out;
     out->cluster_id = adm_str(x->arena, r->cluster_id);
@@ -412,6 +439,7 @@ kc_err kc_admin_describe_cluster(kc_client *client, int timeout_ms, st_arena *ar
              0);
     adm_wait(&op);
     if (x.err == KC_ERR_UNSUPPORTED) { /* older brokers: Metadata says the same */
+        x.err = KC_OK;
         kp_metadata_request md;
         kp_init(&kp_metadata_request_desc, &md);
         md.topics = NULL;

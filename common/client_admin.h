@@ -35,6 +35,10 @@ typedef void (*adm_handler)(void *ctx, size_t index, const kc_response *resp);
 /* Starts an operation: KC_ERR_STATE from inside a callback of the client. */
 kc_err adm_begin(adm_op *op, kc_client *client, int timeout_ms);
 void adm_end(adm_op *op);
+/* adm_begin, then n + 1 zeroed items of size bytes in arena (the caller's).
+ * NULL on failure, with *err set and the operation already ended. */
+void *adm_begin_items(adm_op *op, kc_client *client, int timeout_ms, st_arena *arena, size_t n,
+                      size_t size, kc_err *err);
 /* Milliseconds left before the deadline (at least 1). */
 int32_t adm_remaining(const adm_op *op);
 bool adm_expired(const adm_op *op);
@@ -59,6 +63,17 @@ char *adm_str(st_arena *arena, st_slice s);
 char *adm_strdup(st_arena *arena, const char *s);
 /* The broker's message when it sent one, else the error's name. */
 const char *adm_err_text(st_arena *arena, kc_err err, st_slice message);
+
+/* Whether the request failed as a whole: then *err is its error and
+ * errstr (errlen bytes, the caller's) its message; both untouched when not. */
+bool adm_request_failed(const kc_response *resp, kc_err *err, char *errstr, size_t errlen);
+
+/* Whether an answer about one item leaves nothing to read: the request
+ * failed (*err its error, *message its text copied into arena) or the
+ * answer lists count < 1 items (KC_ERR_BAD_RESPONSE with empty_message, a
+ * static string). Pass count 0 when resp->err is set (no body then). */
+bool adm_no_item(st_arena *arena, const kc_response *resp, int32_t count,
+                 const char *empty_message, kc_err *err, const char **message);
 
 /* The first failed item of results[0..n) as the call's result, with
  * "<what> '<name>': <message>" as the client's last error. */

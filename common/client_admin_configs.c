@@ -82,17 +82,10 @@ static void on_describe_configs(void *opaque, size_t index, const kc_response *r
 {
     describe_ctx *x = opaque;
     kc_config_resource *out = &x->out[index];
-    if (resp->err) {
-        out->err = resp->err;
-        out->message = adm_err_text(x->arena, resp->err, st_slice_cstr(resp->errstr));
+    const kp_describe_configs_response *r = resp->err ? NULL : resp->body;
+    if (adm_no_item(x->arena, resp, r ? r->results_count : 0,
+                    "DescribeConfigs answered no resource", &out->err, &out->message))
         return;
-    }
-    const kp_describe_configs_response *r = resp->body;
-    if (r->results_count < 1) {
-        out->err = KC_ERR_BAD_RESPONSE;
-        out->message = "DescribeConfigs answered no resource";
-        return;
-    }
     const kp_describe_configs_response_describe_configs_result *res = &r->results[0];
     out->err = res->error_code;
     out->message = adm_err_text(x->arena, res->error_code, res->error_message);
@@ -133,14 +126,11 @@ kc_err kc_admin_describe_configs(kc_client *client, const kc_resource *resources
 {
     *out = NULL;
     adm_op op;
-    kc_err err = adm_begin(&op, client, timeout_ms);
-    kc_config_resource *res = err ? NULL : st_arena_calloc(arena, n + 1, sizeof(*res));
-    if (!err && !res)
-        err = KC_ERR_NOMEM;
-    if (err) {
-        adm_end(&op);
+    kc_err err;
+    kc_config_resource *res =
+        adm_begin_items(&op, client, timeout_ms, arena, n, sizeof(*res), &err);
+    if (!res)
         return err;
-    }
     describe_ctx x = {arena, res};
     for (size_t i = 0; i < n; i++) {
         res[i].type = resources[i].type;
@@ -174,34 +164,22 @@ static void record_alter(alter_ctx *x, size_t index, int16_t code, st_slice mess
 static void on_incremental(void *opaque, size_t index, const kc_response *resp)
 {
     alter_ctx *x = opaque;
-    if (resp->err) {
-        x->results[index].err = resp->err;
-        x->results[index].message = adm_err_text(x->arena, resp->err, st_slice_cstr(resp->errstr));
+    kc_admin_result *out = &x->results[index];
+    const kp_incremental_alter_configs_response *r = resp->err ? NULL : resp->body;
+    if (adm_no_item(x->arena, resp, r ? r->responses_count : 0,
+                    "IncrementalAlterConfigs answered no resource", &out->err, &out->message))
         return;
-    }
-    const kp_incremental_alter_configs_response *r = resp->body;
-    if (r->responses_count < 1) {
-        x->results[index].err = KC_ERR_BAD_RESPONSE;
-        x->results[index].message = "IncrementalAlterConfigs answered no resource";
-        return;
-    }
     record_alter(x, index, r->responses[0].error_code, r->responses[0].error_message);
 }
 
 static void on_legacy(void *opaque, size_t index, const kc_response *resp)
 {
     alter_ctx *x = opaque;
-    if (resp->err) {
-        x->results[index].err = resp->err;
-        x->results[index].message = adm_err_text(x->arena, resp->err, st_slice_cstr(resp->errstr));
+    kc_admin_result *out = &x->results[index];
+    const kp_alter_configs_response *r = resp->err ? NULL : resp->body;
+    if (adm_no_item(x->arena, resp, r ? r->responses_count : 0,
+                    "AlterConfigs answered no resource", &out->err, &out->message))
         return;
-    }
-    const kp_alter_configs_response *r = resp->body;
-    if (r->responses_count < 1) {
-        x->results[index].err = KC_ERR_BAD_RESPONSE;
-        x->results[index].message = "AlterConfigs answered no resource";
-        return;
-    }
     record_alter(x, index, r->responses[0].error_code, r->responses[0].error_message);
 }
 
@@ -272,14 +250,11 @@ static kc_err alter(kc_client *client, const kc_alter_resource *resources, size_
 {
     *results = NULL;
     adm_op op;
-    kc_err err = adm_begin(&op, client, timeout_ms);
-    kc_admin_result *res = err ? NULL : st_arena_calloc(arena, n + 1, sizeof(*res));
-    if (!err && !res)
-        err = KC_ERR_NOMEM;
-    if (err) {
-        adm_end(&op);
+    kc_err err;
+    kc_admin_result *res =
+        adm_begin_items(&op, client, timeout_ms, arena, n, sizeof(*res), &err);
+    if (!res)
         return err;
-    }
     alter_ctx x = {arena, res};
     for (size_t i = 0; i < n; i++) {
         res[i].name = adm_strdup(arena, resources[i].name ? resources[i].name : "");

@@ -63,11 +63,8 @@ static void on_list_groups(void *opaque, size_t index, const kc_response *resp)
                  kafka_error_name(r->error_code));
         return;
     }
-    if (resp->err) {
-        x->err = resp->err;
-        snprintf(x->errstr, sizeof(x->errstr), "%s", resp->errstr);
+    if (adm_request_failed(resp, &x->err, x->errstr, sizeof(x->errstr)))
         return;
-    }
     const kp_list_groups_response *r = resp->body;
     for (int32_t i = 0; i < r->groups_count; i++) {
         if (!list_add(x, &r->groups[i], resp->node_id)) {
@@ -198,17 +195,10 @@ static void on_describe_group(void *opaque, size_t index, const kc_response *res
 {
     describe_ctx *x = opaque;
     kc_group_desc *out = &x->out[index];
-    if (resp->err) {
-        out->err = resp->err;
-        out->message = adm_err_text(x->arena, resp->err, st_slice_cstr(resp->errstr));
+    const kp_describe_groups_response *r = resp->err ? NULL : resp->body;
+    if (adm_no_item(x->arena, resp, r ? r->groups_count : 0, "DescribeGroups answered no group",
+                    &out->err, &out->message))
         return;
-    }
-    const kp_describe_groups_response *r = resp->body;
-    if (r->groups_count < 1) {
-        out->err = KC_ERR_BAD_RESPONSE;
-        out->message = "DescribeGroups answered no group";
-        return;
-    }
     const kp_describe_groups_response_described_group *g = &r->groups[0];
     out->err = g->error_code;
     out->message = adm_err_text(x->arena, g->error_code, ST_SLICE_NULL);
@@ -277,14 +267,11 @@ kc_err kc_admin_describe_groups(kc_client *client, const char *const *group_ids,
 {
     *out = NULL;
     adm_op op;
-    kc_err err = adm_begin(&op, client, timeout_ms);
-    kc_group_desc *groups = err ? NULL : st_arena_calloc(arena, n + 1, sizeof(*groups));
-    if (!err && !groups)
-        err = KC_ERR_NOMEM;
-    if (err) {
-        adm_end(&op);
+    kc_err err;
+    kc_group_desc *groups =
+        adm_begin_items(&op, client, timeout_ms, arena, n, sizeof(*groups), &err);
+    if (!groups)
         return err;
-    }
     describe_ctx x = {arena, groups};
     for (size_t i = 0; i < n; i++)
         describe_one(&op, &x, group_ids[i], i);
@@ -308,17 +295,10 @@ static void on_delete_group(void *opaque, size_t index, const kc_response *resp)
 {
     delete_ctx *x = opaque;
     kc_admin_result *out = &x->results[index];
-    if (resp->err) {
-        out->err = resp->err;
-        out->message = adm_err_text(x->arena, resp->err, st_slice_cstr(resp->errstr));
+    const kp_delete_groups_response *r = resp->err ? NULL : resp->body;
+    if (adm_no_item(x->arena, resp, r ? r->results_count : 0, "DeleteGroups answered no group",
+                    &out->err, &out->message))
         return;
-    }
-    const kp_delete_groups_response *r = resp->body;
-    if (r->results_count < 1) {
-        out->err = KC_ERR_BAD_RESPONSE;
-        out->message = "DeleteGroups answered no group";
-        return;
-    }
     out->err = r->results[0].error_code;
     out->message = adm_err_text(x->arena, out->err, ST_SLICE_NULL);
 }
@@ -335,14 +315,11 @@ kc_err kc_admin_delete_groups(kc_client *client, const char *const *group_ids, s
 {
     *results = NULL;
     adm_op op;
-    kc_err err = adm_begin(&op, client, timeout_ms);
-    kc_admin_result *res = err ? NULL : st_arena_calloc(arena, n + 1, sizeof(*res));
-    if (!err && !res)
-        err = KC_ERR_NOMEM;
-    if (err) {
-        adm_end(&op);
+    kc_err err;
+    kc_admin_result *res =
+        adm_begin_items(&op, client, timeout_ms, arena, n, sizeof(*res), &err);
+    if (!res)
         return err;
-    }
     delete_ctx x = {arena, res};
     for (size_t i = 0; i < n; i++) {
         res[i].name = adm_strdup(arena, group_ids[i]);

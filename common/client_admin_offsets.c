@@ -103,11 +103,8 @@ static void on_offset_fetch(void *opaque, size_t index, const kc_response *resp)
 {
     (void)index;
     fetch_ctx *x = opaque;
-    if (resp->err) {
-        x->err = resp->err;
-        snprintf(x->errstr, sizeof(x->errstr), "%s", resp->errstr);
+    if (adm_request_failed(resp, &x->err, x->errstr, sizeof(x->errstr)))
         return;
-    }
     const kp_offset_fetch_response *r = resp->body;
     int16_t code = resp->api_version >= 8 ? (r->groups_count > 0 ? r->groups[0].error_code : 0)
                                           : (resp->api_version >= 2 ? r->error_code : 0);
@@ -239,9 +236,7 @@ static void on_offset_commit(void *opaque, size_t index, const kc_response *resp
 {
     (void)index;
     commit_ctx *x = opaque;
-    if (resp->err) {
-        x->err = resp->err;
-        snprintf(x->errstr, sizeof(x->errstr), "%s", resp->errstr);
+    if (adm_request_failed(resp, &x->err, x->errstr, sizeof(x->errstr))) {
         for (size_t i = 0; i < x->n; i++)
             x->offsets[i].err = resp->err;
         return;
@@ -346,11 +341,8 @@ static void on_offset_delete(void *opaque, size_t index, const kc_response *resp
 {
     (void)index;
     delete_ctx *x = opaque;
-    if (resp->err) {
-        x->err = resp->err;
-        snprintf(x->errstr, sizeof(x->errstr), "%s", resp->errstr);
+    if (adm_request_failed(resp, &x->err, x->errstr, sizeof(x->errstr)))
         return;
-    }
     const kp_offset_delete_response *r = resp->body;
     if (r->error_code) {
         x->err = r->error_code;
@@ -435,40 +427,107 @@ static bool leader_moved(kc_err err)
            err == KAFKA_REPLICA_NOT_AVAILABLE || err == KAFKA_OFFSET_NOT_AVAILABLE;
 }
 
+/* One per-partition call's retry state: which items got a final answer,
+ * whether this round asks for another, whether it is the last one the
+ * deadline allows, and the message of the first request that failed as a
+ * whole (a client error; "" when none did). done is in the op's scratch. */
 typedef struct leader_round {
     bool *done;                  /* per item */
     bool retry;
+    bool last_try;
+    char errstr[384];
 } leader_round;
+
+/* Starts the operation and allocates done[0..n); on failure the operation
+ * is already ended and the error is the call's result. */
+static kc_err leader_begin(adm_op *op, kc_client *client, int timeout_ms, leader_round *round,
+                           size_t n)
+{
+    kc_err err = adm_begin(op, client, timeout_ms);
+    if (!err && !(round->done = st_arena_calloc(&op->scratch, n + 1, sizeof(bool))))
+        err = kc_fail(client, KC_ERR_NOMEM, "out of memory");
+    if (err)
+        adm_end(op);
+    return err;
+}
+
+/* The error of one partition's answer: the request's own error (its
+ * message kept when it is the first), else code (the partition's error
+ * code, or KC_ERR_BAD_RESPONSE when the answer named no partition). */
+static kc_err leader_error(leader_round *round, const kc_response *resp, kc_err code)
+{
+    if (!resp->err)
+        return code;
+    if (!round->errstr[0])
+        snprintf(round->errstr, sizeof(round->errstr), "%s", resp->errstr);
+    return resp->err;
+}
+
+/* Whether err is item index's final answer (and marks it done); false
+ * when its leader moved and another round is due. */
+static bool leader_final(leader_round *round, size_t index, kc_err err)
+{
+    if (leader_moved(err) && !round->last_try) {
+        round->retry = true;
+        return false;
+    }
+    round->done[index] = true;
+    return true;
+}
+
+/* Sends send(i) for every unfinished item, waits, and goes again after a
+ * metadata refresh while some partition said its leader moved. */
+typedef void (*leader_send_fn)(adm_op *op, void *ctx, size_t i);
+
+static void leader_rounds(adm_op *op, leader_round *round, size_t n, leader_send_fn send,
+                          void *ctx)
+{
+    for (int attempt = 1;; attempt++) {
+        round->retry = false;
+        int64_t backoff = adm_backoff(op, attempt);
+        round->last_try = adm_remaining(op) <= backoff;
+        for (size_t i = 0; i < n; i++)
+            if (!round->done[i])
+                send(op, ctx, i);
+        adm_wait(op);
+        if (!round->retry)
+            return;
+        kc_metadata_invalidate(op->client);
+        adm_pause(op, backoff);
+    }
+}
+
+/* The first failed item as the call's result; errstr is the message of a
+ * request that failed as a whole (a client error), "" otherwise. */
+static kc_err first_partition_error(kc_client *client, const char *what, const char *topic,
+                                    int32_t partition, kc_err err, const char *errstr)
+{
+    const char *why = err == KAFKA_UNKNOWN_TOPIC_OR_PARTITION
+                          ? "the topic or partition does not exist"
+                      : err < 0 && errstr[0] ? errstr
+                                             : kc_err_name(err);
+    return kc_fail(client, err, "%s of %s-%d: %s", what, topic, partition, why);
+}
 
 /* ---- ListOffsets ------------------------------------------------------------------------------------ */
 
 typedef struct list_ctx {
     kc_list_offset *q;
     leader_round round;
-    bool last_try;
     int8_t isolation_level;
-    char errstr[384];            /* the first request that failed as a whole */
 } list_ctx;
 
 static void on_list_offsets(void *opaque, size_t index, const kc_response *resp)
 {
     list_ctx *x = opaque;
     kc_list_offset *q = &x->q[index];
-    kc_err err = resp->err;
-    if (err && !x->errstr[0])
-        snprintf(x->errstr, sizeof(x->errstr), "%s", resp->errstr);
+    const kp_list_offsets_response *r = resp->err ? NULL : resp->body;
     const kp_list_offsets_response_list_offsets_partition_response *p = NULL;
-    if (!err) {
-        const kp_list_offsets_response *r = resp->body;
-        if (r->topics_count > 0 && r->topics[0].partitions_count > 0)
-            p = &r->topics[0].partitions[0];
-        err = p ? p->error_code : KC_ERR_BAD_RESPONSE;
-    }
-    if (leader_moved(err) && !x->last_try) {
-        x->round.retry = true;
+    if (r && r->topics_count > 0 && r->topics[0].partitions_count > 0)
+        p = &r->topics[0].partitions[0];
+    kc_err err = leader_error(&x->round, resp, p ? p->error_code : KC_ERR_BAD_RESPONSE);
+    if (!leader_final(&x->round, index, err))
         return;
-    }
-    x->round.done[index] = true;
     q->err = err;
     if (err || !p)
         return;
@@ -479,8 +538,9 @@ static void on_list_offsets(void *opaque, size_t index, const kc_response *resp)
         q->offset = p->old_style_offsets_count > 0 ? p->old_style_offsets[0] : -1;
 }
 
-static void send_list_offsets(adm_op *op, list_ctx *x, size_t i, int8_t isolation_level)
+static void send_list_offsets(adm_op *op, void *ctx, size_t i)
 {
+    list_ctx *x = ctx;
     kc_list_offset *q = &x->q[i];
     kp_list_offsets_request req;
     kp_list_offsets_request_list_offsets_topic t;
@@ -496,13 +556,13 @@ static void send_list_offsets(adm_op *op, list_ctx *x, size_t i, int8_t isolatio
     t.partitions = &p;
     t.partitions_count = 1;
     req.replica_id = -1;
-    req.isolation_level = isolation_level;
+    req.isolation_level = x->isolation_level;
     req.topics = &t;
     req.topics_count = 1;
     req.timeout_ms = adm_remaining(op);
     kc_request_opts opts = KC_REQUEST_OPTS_DEFAULT;
     opts.min_version = 1;
-    if (isolation_level)
+    if (x->isolation_level)
         opts.min_version = 2;
     if (q->spec == KC_OFFSET_SPEC_MAX_TIMESTAMP)
         opts.min_version = 7;
@@ -511,70 +571,26 @@ static void send_list_offsets(adm_op *op, list_ctx *x, size_t i, int8_t isolatio
              on_list_offsets, x, i);
 }
 
-/* Sends send(i) for every unfinished item, waits, and goes again after a
- * metadata refresh while some partition said its leader moved. */
-typedef void (*leader_send_fn)(adm_op *op, void *ctx, size_t i);
-
-static void leader_rounds(adm_op *op, leader_round *round, bool *last_try, size_t n,
-                          leader_send_fn send, void *ctx)
-{
-    for (int attempt = 1;; attempt++) {
-        round->retry = false;
-        int64_t backoff = adm_backoff(op, attempt);
-        *last_try = adm_remaining(op) <= backoff;
-        for (size_t i = 0; i < n; i++)
-            if (!round->done[i])
-                send(op, ctx, i);
-        adm_wait(op);
-        if (!round->retry)
-            return;
-        kc_metadata_invalidate(op->client);
-        adm_pause(op, backoff);
-    }
-}
-
-static void send_list_offsets_at(adm_op *op, void *ctx, size_t i)
-{
-    list_ctx *x = ctx;
-    send_list_offsets(op, x, i, x->isolation_level);
-}
-
-/* The first failed item as the call's result; errstr is the message of a
- * request that failed as a whole (a client error), "" otherwise. */
-static kc_err first_partition_error(kc_client *client, const char *what, const char *topic,
-                                    int32_t partition, kc_err err, const char *errstr)
-{
-    const char *why = err == KAFKA_UNKNOWN_TOPIC_OR_PARTITION
-                          ? "the topic or partition does not exist"
-                      : err < 0 && errstr[0] ? errstr
-                                             : kc_err_name(err);
-    return kc_fail(client, err, "%s of %s-%d: %s", what, topic, partition, why);
-}
-
 kc_err kc_admin_list_offsets(kc_client *client, kc_list_offset *queries, size_t n,
                              int8_t isolation_level, int timeout_ms)
 {
     adm_op op;
-    kc_err err = adm_begin(&op, client, timeout_ms);
-    list_ctx x = {queries, {NULL, false}, false, isolation_level, ""};
-    if (!err && !(x.round.done = st_arena_calloc(&op.scratch, n + 1, sizeof(bool))))
-        err = kc_fail(client, KC_ERR_NOMEM, "out of memory");
-    if (err) {
-        adm_end(&op);
+    list_ctx x = {.q = queries, .isolation_level = isolation_level};
+    kc_err err = leader_begin(&op, client, timeout_ms, &x.round, n);
+    if (err)
         return err;
-    }
     for (size_t i = 0; i < n; i++) {
         queries[i].err = KC_ERR_TIMED_OUT;
         queries[i].offset = -1;
         queries[i].timestamp = -1;
         queries[i].leader_epoch = -1;
     }
-    leader_rounds(&op, &x.round, &x.last_try, n, send_list_offsets_at, &x);
+    leader_rounds(&op, &x.round, n, send_list_offsets, &x);
     adm_end(&op);
     for (size_t i = 0; i < n; i++)
         if (queries[i].err)
             return first_partition_error(client, "listing offsets", queries[i].topic,
-                                         queries[i].partition, queries[i].err, x.errstr);
+                                         queries[i].partition, queries[i].err, x.round.errstr);
     return KC_OK;
 }
 
@@ -583,29 +599,19 @@ kc_err kc_admin_list_offsets(kc_client *client, kc_list_offset *queries, size_t 
 typedef struct records_ctx {
     kc_delete_records *items;
     leader_round round;
-    bool last_try;
-    char errstr[384];            /* the first request that failed as a whole */
 } records_ctx;
 
 static void on_delete_records(void *opaque, size_t index, const kc_response *resp)
 {
     records_ctx *x = opaque;
     kc_delete_records *d = &x->items[index];
-    kc_err err = resp->err;
-    if (err && !x->errstr[0])
-        snprintf(x->errstr, sizeof(x->errstr), "%s", resp->errstr);
+    const kp_delete_records_response *r = resp->err ? NULL : resp->body;
     const kp_delete_records_response_delete_records_partition_result *p = NULL;
-    if (!err) {
-        const kp_delete_records_response *r = resp->body;
-        if (r->topics_count > 0 && r->topics[0].partitions_count > 0)
-            p = &r->topics[0].partitions[0];
-        err = p ? p->error_code : KC_ERR_BAD_RESPONSE;
-    }
-    if (leader_moved(err) && !x->last_try) {
-        x->round.retry = true;
+    if (r && r->topics_count > 0 && r->topics[0].partitions_count > 0)
+        p = &r->topics[0].partitions[0];
+    kc_err err = leader_error(&x->round, resp, p ? p->error_code : KC_ERR_BAD_RESPONSE);
+    if (!leader_final(&x->round, index, err))
         return;
-    }
-    x->round.done[index] = true;
     d->err = err;
     if (!err && p)
         d->low_watermark = p->low_watermark;
@@ -636,23 +642,19 @@ kc_err kc_admin_delete_records(kc_client *client, kc_delete_records *items, size
                                int timeout_ms)
 {
     adm_op op;
-    kc_err err = adm_begin(&op, client, timeout_ms);
-    records_ctx x = {items, {NULL, false}, false, ""};
-    if (!err && !(x.round.done = st_arena_calloc(&op.scratch, n + 1, sizeof(bool))))
-        err = kc_fail(client, KC_ERR_NOMEM, "out of memory");
-    if (err) {
-        adm_end(&op);
+    records_ctx x = {.items = items};
+    kc_err err = leader_begin(&op, client, timeout_ms, &x.round, n);
+    if (err)
         return err;
-    }
     for (size_t i = 0; i < n; i++) {
         items[i].err = KC_ERR_TIMED_OUT;
         items[i].low_watermark = -1;
     }
-    leader_rounds(&op, &x.round, &x.last_try, n, send_delete_records, &x);
+    leader_rounds(&op, &x.round, n, send_delete_records, &x);
     adm_end(&op);
     for (size_t i = 0; i < n; i++)
         if (items[i].err)
             return first_partition_error(client, "deleting records", items[i].topic,
-                                         items[i].partition, items[i].err, x.errstr);
+                                         items[i].partition, items[i].err, x.round.errstr);
     return KC_OK;
 }

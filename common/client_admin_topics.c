@@ -106,6 +106,43 @@ static void batch_run(adm_op *op, item_batch *b, batch_send_fn send, void *ctx, 
     batch_finish(b, what);
 }
 
+/* The name of item i of a call's items (ctx: the call's context). */
+typedef const char *(*batch_name_fn)(const void *ctx, size_t i);
+
+/* The whole of a controller call about n topics: starts the operation,
+ * names results[i] (copies in arena) after name(ctx, i), runs the rounds
+ * and returns the first failed topic's error. results is allocated in
+ * arena (NULL when even that failed). */
+static kc_err batch_call(kc_client *client, int timeout_ms, st_arena *arena, size_t n,
+                         kc_admin_result **results, batch_name_fn name, batch_send_fn send,
+                         void *ctx)
+{
+    *results = NULL;
+    adm_op op;
+    kc_err err = adm_begin(&op, client, timeout_ms);
+    item_batch b;
+    if (!err)
+        err = batch_init(&b, arena, &op.scratch, n, results);
+    if (err) {
+        adm_end(&op);
+        return err;
+    }
+    for (size_t i = 0; i < n; i++)
+        b.results[i].name = adm_strdup(arena, name(ctx, i));
+    batch_run(&op, &b, send, ctx, "the broker did not answer for this topic");
+    adm_end(&op);
+    return adm_first_error(client, b.results, n, "topic");
+}
+
+/* Whether the request failed as a whole (every open item then has its
+ * error); the caller reads the response's body only when not. */
+static bool batch_failed(item_batch *b, const kc_response *resp)
+{
+    if (resp->err)
+        batch_fail_open(b, resp->err, resp->errstr);
+    return resp->err != 0;
+}
+
 /* ---- CreateTopics ------------------------------------------------------------------------- */
 
 typedef struct create_ctx {
@@ -117,10 +154,8 @@ static void on_create_topics(void *opaque, size_t index, const kc_response *resp
 {
     (void)index;
     item_batch *b = opaque;
-    if (resp->err) {
-        batch_fail_open(b, resp->err, resp->errstr);
+    if (batch_failed(b, resp))
         return;
-    }
     const kp_create_topics_response *r = resp->body;
     for (int32_t i = 0; i < r->topics_count; i++)
         batch_record(b, r->topics[i].name, r->topics[i].error_code, r->topics[i].error_message);
@@ -169,26 +204,18 @@ static void send_create_topics(adm_op *op, item_batch *b, void *opaque)
              0);
 }
 
+static const char *create_topic_name(const void *ctx, size_t i)
+{
+    return ((const create_ctx *)ctx)->topics[i].name;
+}
+
 kc_err kc_admin_create_topics(kc_client *client, const kc_new_topic *topics, size_t n,
                               bool validate_only, int timeout_ms, st_arena *arena,
                               kc_admin_result **results)
 {
-    *results = NULL;
-    adm_op op;
-    kc_err err = adm_begin(&op, client, timeout_ms);
-    item_batch b;
-    if (!err)
-        err = batch_init(&b, arena, &op.scratch, n, results);
-    if (err) {
-        adm_end(&op);
-        return err;
-    }
-    for (size_t i = 0; i < n; i++)
-        b.results[i].name = adm_strdup(arena, topics[i].name);
     create_ctx x = {topics, validate_only};
-    batch_run(&op, &b, send_create_topics, &x, "the broker did not answer for this topic");
-    adm_end(&op);
-    return adm_first_error(client, b.results, n, "topic");
+    return batch_call(client, timeout_ms, arena, n, results, create_topic_name,
+                      send_create_topics, &x);
 }
 
 /* ---- DeleteTopics ----------------------------------------------------------------------------- */
@@ -197,10 +224,8 @@ static void on_delete_topics(void *opaque, size_t index, const kc_response *resp
 {
     (void)index;
     item_batch *b = opaque;
-    if (resp->err) {
-        batch_fail_open(b, resp->err, resp->errstr);
+    if (batch_failed(b, resp))
         return;
-    }
     const kp_delete_topics_response *r = resp->body;
     for (int32_t i = 0; i < r->responses_count; i++)
         batch_record(b, r->responses[i].name, r->responses[i].error_code,
@@ -245,24 +270,17 @@ static void send_delete_topics(adm_op *op, item_batch *b, void *opaque)
              0);
 }
 
+static const char *delete_topic_name(const void *ctx, size_t i)
+{
+    return ((const char *const *)ctx)[i];
+}
+
 kc_err kc_admin_delete_topics(kc_client *client, const char *const *names, size_t n,
                               int timeout_ms, st_arena *arena, kc_admin_result **results)
 {
-    *results = NULL;
-    adm_op op;
-    kc_err err = adm_begin(&op, client, timeout_ms);
-    item_batch b;
-    if (!err)
-        err = batch_init(&b, arena, &op.scratch, n, results);
-    if (err) {
-        adm_end(&op);
-        return err;
-    }
-    for (size_t i = 0; i < n; i++)
-        b.results[i].name = adm_strdup(arena, names[i]);
-    batch_run(&op, &b, send_delete_topics, NULL, "the broker did not answer for this topic");
-    adm_end(&op);
-    return adm_first_error(client, b.results, n, "topic");
+    /* send_delete_topics reads the names from the results, never from ctx */
+    return batch_call(client, timeout_ms, arena, n, results, delete_topic_name,
+                      send_delete_topics, (void *)names);
 }
 
 /* ---- CreatePartitions ----------------------------------------------------------------------- */
@@ -276,10 +294,8 @@ static void on_create_partitions(void *opaque, size_t index, const kc_response *
 {
     (void)index;
     item_batch *b = opaque;
-    if (resp->err) {
-        batch_fail_open(b, resp->err, resp->errstr);
+    if (batch_failed(b, resp))
         return;
-    }
     const kp_create_partitions_response *r = resp->body;
     for (int32_t i = 0; i < r->results_count; i++)
         batch_record(b, r->results[i].name, r->results[i].error_code,
@@ -314,26 +330,18 @@ static void send_create_partitions(adm_op *op, item_batch *b, void *opaque)
              on_create_partitions, b, 0);
 }
 
+static const char *create_partitions_name(const void *ctx, size_t i)
+{
+    return ((const partitions_ctx *)ctx)->topics[i].topic;
+}
+
 kc_err kc_admin_create_partitions(kc_client *client, const kc_new_partitions *topics, size_t n,
                                   bool validate_only, int timeout_ms, st_arena *arena,
                                   kc_admin_result **results)
 {
-    *results = NULL;
-    adm_op op;
-    kc_err err = adm_begin(&op, client, timeout_ms);
-    item_batch b;
-    if (!err)
-        err = batch_init(&b, arena, &op.scratch, n, results);
-    if (err) {
-        adm_end(&op);
-        return err;
-    }
-    for (size_t i = 0; i < n; i++)
-        b.results[i].name = adm_strdup(arena, topics[i].topic);
     partitions_ctx x = {topics, validate_only};
-    batch_run(&op, &b, send_create_partitions, &x, "the broker did not answer for this topic");
-    adm_end(&op);
-    return adm_first_error(client, b.results, n, "topic");
+    return batch_call(client, timeout_ms, arena, n, results, create_partitions_name,
+                      send_create_partitions, &x);
 }
 
 /* ---- Describe topics (Metadata) -------------------------------------------------------------- */
@@ -395,11 +403,8 @@ static void on_describe_topics(void *opaque, size_t index, const kc_response *re
 {
     (void)index;
     describe_ctx *x = opaque;
-    x->err = resp->err;
-    if (resp->err) {
-        snprintf(x->errstr, sizeof(x->errstr), "%s", resp->errstr);
+    if (adm_request_failed(resp, &x->err, x->errstr, sizeof(x->errstr)))
         return;
-    }
     const kp_metadata_response *r = resp->body;
     size_t n = r->topics_count > 0 ? (size_t)r->topics_count : 0;
     x->topics = st_arena_calloc(x->arena, n + 1, sizeof(*x->topics));
