@@ -58,25 +58,6 @@ static void txn_commit(flow_runner *fr)
 
 /* ---- clients ---- */
 
-static bool set_all(kc_err (*set)(void *, const char *, const char *, char *, size_t), void *conf,
-                    const char *const (*pairs)[2], size_t n, char *errbuf, size_t errlen)
-{
-    for (size_t i = 0; i < n; i++)
-        if (set(conf, pairs[i][0], pairs[i][1], errbuf, errlen) != KC_OK)
-            return false;
-    return true;
-}
-
-static kc_err set_producer(void *conf, const char *n, const char *v, char *e, size_t l)
-{
-    return kc_config_set(conf, n, v, e, l);
-}
-
-static kc_err set_consumer(void *conf, const char *n, const char *v, char *e, size_t l)
-{
-    return kc_consumer_config_set(conf, n, v, e, l);
-}
-
 static bool cluster_sets(const mirror_cluster *cluster, const char *name)
 {
     for (size_t i = 0; i < cluster->property_count; i++)
@@ -129,9 +110,11 @@ static bool make_producer(flow_runner *fr)
         {"delivery.timeout.ms", "2147483647"},
         {"retries", "2147483647"},
     };
-    bool ok = set_all(set_producer, conf, settings, sizeof(settings) / sizeof(settings[0]),
-                      fr->errbuf, sizeof(fr->errbuf)) &&
-              set_tunables(fr, conf);
+    bool ok = true;
+    for (size_t i = 0; ok && i < sizeof(settings) / sizeof(settings[0]); i++)
+        ok = kc_config_set(conf, settings[i][0], settings[i][1], fr->errbuf,
+                           sizeof(fr->errbuf)) == KC_OK;
+    ok = ok && set_tunables(fr, conf);
     if (ok) {
         kc_config_set_delivery_cb(conf, flow_on_delivery, fr);
         fr->producer = kc_producer_new(conf, fr->loop, fr->errbuf, sizeof(fr->errbuf));
@@ -153,14 +136,17 @@ static bool make_consumer(flow_runner *fr)
         {"max.poll.records", "2000"},
         {"fetch.max.bytes", "52428800"},
     };
-    if (set_all(set_consumer, conf, settings, sizeof(settings) / sizeof(settings[0]), fr->errbuf,
-                sizeof(fr->errbuf)))
+    bool ok = true;
+    for (size_t i = 0; ok && i < sizeof(settings) / sizeof(settings[0]); i++)
+        ok = kc_consumer_config_set(conf, settings[i][0], settings[i][1], fr->errbuf,
+                                    sizeof(fr->errbuf)) == KC_OK;
+    if (ok)
         fr->consumer = kc_consumer_new(conf, fr->loop, fr->errbuf, sizeof(fr->errbuf));
     kc_consumer_config_free(conf);
     return fr->consumer != NULL;
 }
 
-/* The cluster's id, or "alias:<name>" for a cluster that has none. */
+/* The cluster's id, or "alias-<name>" for a cluster that has none. */
 static char *cluster_id_of(kc_client *client, const mirror_cluster *cluster)
 {
     const char *id = kc_metadata_cluster_id(client);
